@@ -1,0 +1,1 @@
+"""Cloudivize infrastructure: the CDK stack and the local emulator of it."""

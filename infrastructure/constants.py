@@ -1,0 +1,20 @@
+"""Facts about the deployed resources that the CDK stack and the local emulator must share."""
+
+SERVICE_NAME = "cloudivize"
+METRICS_NAMESPACE = "Cloudivize"
+
+# Single table (DESIGN §5): partition key = tenant, sort key = record kind + id.
+TABLE_PARTITION_KEY = "pk"
+TABLE_SORT_KEY = "sk"
+
+# Cognito
+TENANT_ATTRIBUTE = "tenant_id"  # custom attribute, seen in tokens as "custom:tenant_id"
+AMAZON_PROVIDER_NAME = "LoginWithAmazon"  # Cognito's fixed name for the Login with Amazon IdP
+
+# Environment variables the functions read (cloudivize.config reads them; keep the names in sync).
+ENV_TABLE_NAME = "TABLE_NAME"
+ENV_FIELD_KEY_ARN = "FIELD_KEY_ARN"
+
+# Keys every field-level encryption context carries (cloudivize.crypto builds the context; the CDK stack
+# requires these keys in its KMS grant conditions). A unit test keeps the two in sync.
+ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")

@@ -1,0 +1,87 @@
+"""The route table: the single source of truth for which function serves which route.
+
+Both the CDK API (``infrastructure/api.py``) and the local API server (``infrastructure/local``) are built
+from this module, so they cannot drift. Nothing here imports the function code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Access(str, Enum):
+    """What a function may touch. The CDK stack turns each into the narrowest grant it can express."""
+
+    TABLE_READ = "table_read"
+    TABLE_WRITE = "table_write"
+    SEAL = "seal"  # encrypt with the field-level key (kms:GenerateDataKey), context-bound
+    UNSEAL = "unseal"  # decrypt with the field-level key (kms:Decrypt), context-bound
+    SET_TENANT_ATTRIBUTE = "set_tenant_attribute"  # cognito-idp:AdminUpdateUserAttributes on the pool
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function: its code lives in ``functions/<name>/handler.py`` (``lambda_handler``)."""
+
+    name: str
+    description: str
+    access: frozenset[Access] = field(default_factory=frozenset)
+    memory_mb: int = 512
+    timeout_seconds: int = 15
+
+    @property
+    def code_dir(self) -> str:
+        return f"functions/{self.name}"
+
+    @property
+    def module(self) -> str:
+        """Import path of the handler module when run from the repository root (local stack, tests)."""
+        return f"functions.{self.name}.handler"
+
+    handler: str = "handler.lambda_handler"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway resource path, e.g. "/connections/{id}"
+    function: str  # a key of FUNCTIONS
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """Regex matching concrete request paths; named groups are the path parameters."""
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path)
+        return re.compile(f"^{regex}$")
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    spec.name: spec
+    for spec in (
+        FunctionSpec(name="me", description="Who is calling: GET /me"),
+        FunctionSpec(
+            name="post_confirmation",
+            description="Cognito post-confirmation trigger: creates the tenant and its External ID",
+            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.SET_TENANT_ATTRIBUTE}),
+        ),
+    )
+}
+
+# Functions that API Gateway invokes (every route needs the Cognito authorizer). Triggers are not here.
+ROUTES: tuple[Route, ...] = (Route("GET", "/me", "me"),)
+
+
+def match_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route serving ``method path`` and its path parameters, or None."""
+    for route in ROUTES:
+        if route.method != method.upper():
+            continue
+        found = route.pattern.match(path)
+        if found:
+            return route, found.groupdict()
+    return None
+
+
+def allowed_methods(path: str) -> list[str]:
+    return sorted({route.method for route in ROUTES if route.pattern.match(path)})
