@@ -1,0 +1,1 @@
+"""Cloudivize shared code (the Lambda layer): models, tenancy, crypto, repository, cloud access, errors."""

@@ -1,0 +1,128 @@
+"""The HTTP layer every API function shares: one resolver factory, one error mapping, the request id.
+
+Handlers declare routes on a Powertools ``Router``; ``build_resolver`` turns routers into an
+``APIGatewayRestResolver`` with OpenAPI validation and the problem+json mapping below, and ``handle`` is the
+body of every API ``lambda_handler``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, problem_body
+from cloudivize.observability import logger
+
+REQUEST_ID_HEADER = "X-Request-Id"
+API_TITLE = "Cloudivize API"
+API_VERSION = "1"
+
+
+def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    # Powertools only serializes bodies whose type is exactly application/json, so serialize here.
+    return Response(
+        status_code=problem["status"],
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=json.dumps(problem),
+        headers=headers,
+    )
+
+
+def validation_problem(errors: Sequence[Any]) -> dict[str, Any]:
+    """422 naming each bad field; never echoes the input (it may hold a secret)."""
+    fields = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        where, path = (location[0], location[1:]) if location else ("body", [])
+        fields.append(
+            {
+                "field": ".".join(path) or where,
+                "in": where,
+                "type": error.get("type", "invalid"),
+                "message": error.get("msg", "Invalid value"),
+            }
+        )
+    names = ", ".join(sorted({field["field"] for field in fields}))
+    return problem_body(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "Validation failed",
+        f"Fix these fields and retry: {names}.",
+        slug="validation",
+        errors=fields,
+    )
+
+
+def _on_validation_error(error: RequestValidationError) -> Response:
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(
+            problem_body(
+                HTTPStatus.BAD_REQUEST,
+                "Malformed JSON",
+                "The request body is not valid JSON.",
+                slug="malformed-json",
+                errors=[{"field": "body", "in": "body", "type": "json_invalid", "message": "JSON decode error"}],
+            )
+        )
+    return problem_response(validation_problem(errors))
+
+
+def _on_domain_error(error: CloudivizeError) -> Response:
+    if error.status >= 500:
+        logger.error("Request failed", extra={"problem": error.slug})
+    else:
+        logger.info("Request refused", extra={"status": error.status, "problem": error.slug})
+    return problem_response(error.to_problem())
+
+
+def _on_not_found(_: NotFoundError) -> Response:
+    return problem_response(problem_body(HTTPStatus.NOT_FOUND, "Not found", "No such route.", slug="not-found"))
+
+
+def _on_unexpected(_: Exception) -> Response:
+    # The traceback goes to the log (for us); the caller gets the request id to quote, nothing more.
+    logger.exception("Unhandled error")
+    return problem_response(
+        problem_body(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "Internal error",
+            "Something went wrong on our side. Quote the X-Request-Id header if you contact support.",
+            slug="internal",
+        )
+    )
+
+
+def build_resolver(*routers: Router) -> APIGatewayRestResolver:
+    """A REST resolver with OpenAPI validation, the given routes and Cloudivize's error mapping."""
+    app = APIGatewayRestResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+    app.exception_handler(RequestValidationError)(_on_validation_error)
+    app.exception_handler(CloudivizeError)(_on_domain_error)
+    app.not_found(_on_not_found)
+    app.exception_handler(Exception)(_on_unexpected)
+    return app
+
+
+def openapi_json(*routers: Router) -> str:
+    """The OpenAPI 3 document generated from the routes and their pydantic models."""
+    return build_resolver(*routers).get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
+
+
+def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Resolve one API Gateway event and stamp the response with the request id."""
+    result = app.resolve(event, context)
+    request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
+    if "multiValueHeaders" in result:
+        result["multiValueHeaders"][REQUEST_ID_HEADER] = [request_id]
+    else:
+        result.setdefault("headers", {})[REQUEST_ID_HEADER] = request_id
+    return result
