@@ -33,3 +33,24 @@ def _fresh_cached_clients():
     yield
     for cached in caches:
         cached.cache_clear()
+
+
+@pytest.fixture
+def debug_logs(capfd, caplog):
+    """Run with DEBUG logging everywhere; returns a function giving all that was logged or printed so far."""
+    import logging
+
+    from cloudivize.observability import logger
+
+    previous = logger.log_level
+    logger.setLevel("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    seen: list[str] = []
+
+    def logged() -> str:
+        out, err = capfd.readouterr()
+        seen.extend([out, err])
+        return "".join(seen) + caplog.text
+
+    yield logged
+    logger.setLevel(previous)

@@ -34,5 +34,5 @@ def lambda_handler(event: PostConfirmationTriggerEvent, context: LambdaContext) 
     # Set (or, on a retried trigger, set again) the attribute that carries the tenant into every token.
     set_user_tenant(event.user_pool_id, event.user_name, tenant.tenant_id)
     logger.append_keys(tenant_id=tenant.tenant_id, user_id=attributes["sub"])
-    logger.info("Tenant ready for confirmed user", extra={"created": tenant.created})
+    logger.info("Tenant ready for confirmed user", extra={"tenant_created": tenant.created})
     return event.raw_event
