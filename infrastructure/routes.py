@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Access(str, Enum):
+class Access(StrEnum):
     """What a function may touch. The CDK stack turns each into the narrowest grant it can express."""
 
     TABLE_READ = "table_read"
@@ -61,6 +61,16 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     for spec in (
         FunctionSpec(name="me", description="Who is calling: GET /me"),
         FunctionSpec(
+            name="settings",
+            description="The caller's user configuration: GET/PUT /settings",
+            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE}),
+        ),
+        FunctionSpec(
+            name="connections",
+            description="Connection records: add, list, read, change, remove, re-verify",
+            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.UNSEAL}),
+        ),
+        FunctionSpec(
             name="post_confirmation",
             description="Cognito post-confirmation trigger: creates the tenant and its External ID",
             access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.SET_TENANT_ATTRIBUTE}),
@@ -69,7 +79,17 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 }
 
 # Functions that API Gateway invokes (every route needs the Cognito authorizer). Triggers are not here.
-ROUTES: tuple[Route, ...] = (Route("GET", "/me", "me"),)
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/me", "me"),
+    Route("GET", "/settings", "settings"),
+    Route("PUT", "/settings", "settings"),
+    Route("POST", "/connections", "connections"),
+    Route("GET", "/connections", "connections"),
+    Route("GET", "/connections/{connection_id}", "connections"),
+    Route("PATCH", "/connections/{connection_id}", "connections"),
+    Route("DELETE", "/connections/{connection_id}", "connections"),
+    Route("POST", "/connections/{connection_id}/verify", "connections"),
+)
 
 
 def match_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:

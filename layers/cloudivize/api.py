@@ -19,9 +19,12 @@ from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, problem_body
+from cloudivize.models.connections import PROVIDERS
 from cloudivize.observability import logger
 
 REQUEST_ID_HEADER = "X-Request-Id"
+# Far above any valid request (a connection or settings document is a few KiB), far below API Gateway's 10 MB.
+MAX_BODY_BYTES = 64 * 1024
 API_TITLE = "Cloudivize API"
 API_VERSION = "1"
 
@@ -36,18 +39,27 @@ def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = N
     )
 
 
+def _message(error: Any) -> str:
+    return str(error.get("msg", "Invalid value")).removeprefix("Value error, ")
+
+
 def validation_problem(errors: Sequence[Any]) -> dict[str, Any]:
     """422 naming each bad field; never echoes the input (it may hold a secret)."""
     fields = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
         where, path = (location[0], location[1:]) if location else ("body", [])
+        # A discriminated union puts the provider tag into the location; the customer's field has no such level.
+        path = [part for part in path if part not in PROVIDERS]
+        if str(error.get("type", "")).startswith("union_tag_"):
+            # The discriminator itself is missing or unknown: name it.
+            path = [*path, str((error.get("ctx") or {}).get("discriminator", "provider")).strip("'")]
         fields.append(
             {
                 "field": ".".join(path) or where,
                 "in": where,
                 "type": error.get("type", "invalid"),
-                "message": error.get("msg", "Invalid value"),
+                "message": _message(error),
             }
         )
     names = ", ".join(sorted({field["field"] for field in fields}))
@@ -119,7 +131,18 @@ def openapi_json(*routers: Router) -> str:
 
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one API Gateway event and stamp the response with the request id."""
-    result = app.resolve(event, context)
+    body = event.get("body") or ""
+    if len(body) > MAX_BODY_BYTES:
+        too_large = problem_body(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "Payload too large",
+            f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+            slug="payload-too-large",
+        )
+        result = {"statusCode": too_large["status"], "body": json.dumps(too_large), "isBase64Encoded": False}
+        result["multiValueHeaders"] = {"Content-Type": [PROBLEM_CONTENT_TYPE]}
+    else:
+        result = app.resolve(event, context)
     request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
     if "multiValueHeaders" in result:
         result["multiValueHeaders"][REQUEST_ID_HEADER] = [request_id]

@@ -13,6 +13,7 @@ class Settings(BaseModel):
 
     table_name: str = Field(validation_alias="TABLE_NAME")
     field_key_arn: str = Field(validation_alias="FIELD_KEY_ARN")
+    idempotency_table_name: str | None = Field(default=None, validation_alias="IDEMPOTENCY_TABLE_NAME")
 
 
 @cache

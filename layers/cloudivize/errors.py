@@ -91,3 +91,11 @@ class SealedFieldMismatch(CloudivizeError):
     """A sealed field did not open under the context it was read with (copied or tampered ciphertext)."""
 
     status, title, slug = 500, "Internal error", "internal"
+
+
+class PreconditionRequired(CloudivizeError):
+    status, title, slug = 428, "Precondition required", "version-required"
+
+
+class VerificationUnavailable(CloudivizeError):
+    status, title, slug = 503, "Verification unavailable", "verification-unavailable"

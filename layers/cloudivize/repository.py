@@ -1,24 +1,40 @@
 """The one place that knows the table's key schema and talks to DynamoDB.
 
-Single table (DESIGN §5): partition key = tenant, sort key = record kind + id. Writes that create a record
-are conditional, so a retry or a race never overwrites what is there.
+Single table (DESIGN §5): partition key = tenant, sort key = record kind + id:
+``TENANT#t / META`` (the tenant), ``TENANT#t / CONN#c`` (a connection), ``TENANT#t / USER#u#SETTINGS``.
+Every read and write is scoped to one tenant's partition, and every write is conditional, so a retry or a
+race never overwrites what is there and a stale writer is told so.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import boto3
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 META_SORT_KEY = "META"
+CONNECTION_PREFIX = "CONN#"
 
 
 def tenant_partition(tenant_id: str) -> str:
     return f"TENANT#{tenant_id}"
+
+
+def connection_sort_key(connection_id: str) -> str:
+    return f"{CONNECTION_PREFIX}{connection_id}"
+
+
+def settings_sort_key(user_id: str) -> str:
+    return f"USER#{user_id}#SETTINGS"
 
 
 def record_name(partition: str, sort: str) -> str:
@@ -30,9 +46,31 @@ class AlreadyExists(Exception):
     """A conditional create found the record already there."""
 
 
+class RecordMissing(Exception):
+    """The record does not exist (in this tenant's partition)."""
+
+
+class StaleVersion(Exception):
+    """The record exists but its version is not the one the writer read."""
+
+
+class BadPageToken(Exception):
+    """A paging token that this tenant's listing did not issue."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_token: str | None
+
+
 @cache
 def _table(table_name: str) -> Any:
     return boto3.resource("dynamodb").Table(table_name)
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class Table:
@@ -50,10 +88,79 @@ class Table:
                 ExpressionAttributeNames={"#pk": PARTITION_KEY},
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if _condition_failed(error):
                 raise AlreadyExists(record_name(item[PARTITION_KEY], item[SORT_KEY])) from None
             raise
 
     def get(self, partition: str, sort: str) -> dict[str, Any] | None:
         response = self._table.get_item(Key={PARTITION_KEY: partition, SORT_KEY: sort}, ConsistentRead=True)
         return response.get("Item")
+
+    def page(self, partition: str, prefix: str, limit: int, token: str | None) -> Page:
+        """Records of one partition whose sort key starts with ``prefix``, oldest key first."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key(PARTITION_KEY).eq(partition) & Key(SORT_KEY).begins_with(prefix),
+            "Limit": limit,
+        }
+        if token:
+            query["ExclusiveStartKey"] = {PARTITION_KEY: partition, SORT_KEY: _decode_token(token, prefix)}
+        response = self._table.query(**query)
+        last = response.get("LastEvaluatedKey")
+        return Page(items=response.get("Items", []), next_token=_encode_token(last[SORT_KEY]) if last else None)
+
+    def update(self, partition: str, sort: str, changes: dict[str, Any], *, expected_version: int) -> dict[str, Any]:
+        """Apply ``changes`` and bump the version, only if the record is at ``expected_version``."""
+        names = {"#pk": PARTITION_KEY, "#version": "version"}
+        values: dict[str, Any] = {":expected": expected_version, ":one": 1}
+        assignments = ["#version = #version + :one"]
+        for index, (attribute, value) in enumerate(changes.items()):
+            names[f"#a{index}"] = attribute
+            values[f":v{index}"] = value
+            assignments.append(f"#a{index} = :v{index}")
+        try:
+            response = self._table.update_item(
+                Key={PARTITION_KEY: partition, SORT_KEY: sort},
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression="attribute_exists(#pk) AND #version = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                raise (StaleVersion if error.response.get("Item") else RecordMissing)() from None
+            raise
+        return response["Attributes"]
+
+    def put(self, item: dict[str, Any]) -> None:
+        """Create or replace a record that has no concurrency contract (user settings)."""
+        self._table.put_item(Item=item)
+
+    def delete(self, partition: str, sort: str) -> None:
+        try:
+            self._table.delete_item(
+                Key={PARTITION_KEY: partition, SORT_KEY: sort},
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                raise RecordMissing() from None
+            raise
+
+
+# Paging tokens carry only the last sort key; the partition always comes from the caller's tenant, so a
+# token from another tenant can at most point into the caller's own partition.
+def _encode_token(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": sort_key}).encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str, prefix: str) -> str:
+    try:
+        after = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["after"]
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise BadPageToken() from None
+    if not isinstance(after, str) or not after.startswith(prefix):
+        raise BadPageToken()
+    return after

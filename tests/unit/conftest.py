@@ -53,10 +53,17 @@ def cloud(monkeypatch) -> FakeCloud:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        boto3.client("dynamodb").create_table(
+            TableName="cloudivize-unit-idempotency",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         pool_id = boto3.client("cognito-idp").create_user_pool(
             PoolName="cloudivize-unit",
             Schema=[{"Name": constants.TENANT_ATTRIBUTE, "AttributeDataType": "String", "Mutable": True}],
         )["UserPool"]["Id"]
         monkeypatch.setenv(constants.ENV_TABLE_NAME, "cloudivize-unit")
         monkeypatch.setenv(constants.ENV_FIELD_KEY_ARN, key_arn)
+        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "cloudivize-unit-idempotency")
         yield FakeCloud(table_name="cloudivize-unit", field_key_arn=key_arn, user_pool_id=pool_id)

@@ -1,0 +1,125 @@
+"""Connections API: add, list, read, change, remove and re-verify a customer's cloud connections."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloudivize.api import build_resolver, handle
+from cloudivize.config import get_settings
+from cloudivize.connections import Connections
+from cloudivize.crypto import sealer_for
+from cloudivize.idempotency import CONFIG as IDEMPOTENCY_CONFIG
+from cloudivize.idempotency import once
+from cloudivize.models.connections import (
+    Connection,
+    ConnectionCreate,
+    ConnectionPage,
+    ConnectionPatch,
+    Verification,
+)
+from cloudivize.observability import logger, tracer
+from cloudivize.repository import Table
+from cloudivize.tenancy import current_caller
+
+router = Router()
+
+ConnectionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry a create safely: the same key and body create the connection once",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=32, pattern=r'^(W/)?"?v?\d+"?$', description="The version you read"),
+]
+
+
+def _connections() -> Connections:
+    settings = get_settings()
+    return Connections(Table(settings.table_name), sealer_for(settings.field_key_arn), current_caller(router))
+
+
+def _etag(connection: Connection) -> dict[str, str]:
+    return {"ETag": f'"{connection.version}"'}
+
+
+def _version_of(if_match: str | None) -> int | None:
+    return int(if_match.removeprefix("W/").strip('"').removeprefix("v")) if if_match else None
+
+
+@router.post("/connections", summary="Add an AWS or Azure connection", tags=["connections"])
+def create_connection(
+    body: Annotated[ConnectionCreate, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[Connection]:
+    connections = _connections()
+    caller = current_caller(router)
+    created = once(
+        tenant_id=caller.tenant_id,
+        operation="create-connection",
+        key=idempotency_key,
+        payload=body.model_dump(mode="json"),  # SecretStr dumps masked: no secret reaches the store
+        action=lambda: {"connection_id": connections.create(body).id},
+    )
+    connection = connections.get(created["connection_id"])
+    logger.info("Connection created", extra={"connection_id": connection.id, "provider": connection.provider})
+    headers = {**_etag(connection), "Location": f"/connections/{connection.id}"}
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=connection, headers=headers)
+
+
+@router.get("/connections", summary="List connections (metadata only)", tags=["connections"])
+def list_connections(
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    next_token: Annotated[str | None, Query(max_length=1024)] = None,
+) -> ConnectionPage:
+    return _connections().list(limit, next_token)
+
+
+@router.get("/connections/<connection_id>", summary="One connection (metadata only)", tags=["connections"])
+def get_connection(connection_id: ConnectionId) -> Response[Connection]:
+    connection = _connections().get(connection_id)
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=connection, headers=_etag(connection)
+    )
+
+
+@router.patch("/connections/<connection_id>", summary="Rename, re-scope or rotate a secret", tags=["connections"])
+def update_connection(
+    connection_id: ConnectionId, body: Annotated[ConnectionPatch, Body()], if_match: IfMatch = None
+) -> Response[Connection]:
+    connection = _connections().update(connection_id, body, _version_of(if_match))
+    logger.info("Connection updated", extra={"connection_id": connection_id, "version": connection.version})
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=connection, headers=_etag(connection)
+    )
+
+
+@router.delete("/connections/<connection_id>", summary="Remove a connection", tags=["connections"])
+def delete_connection(connection_id: ConnectionId) -> Response[None]:
+    _connections().delete(connection_id)
+    logger.info("Connection deleted", extra={"connection_id": connection_id})
+    return Response(status_code=204)
+
+
+@router.post("/connections/<connection_id>/verify", summary="Re-check a connection live", tags=["connections"])
+def verify_connection(connection_id: ConnectionId) -> Verification:
+    return _connections().verify(connection_id)
+
+
+app = build_resolver(router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    IDEMPOTENCY_CONFIG.register_lambda_context(context)
+    return handle(app, event, context)

@@ -1,0 +1,68 @@
+"""Field types shared by the API models: each one validates what its name promises."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Annotated
+
+import botocore.session
+from pydantic import AfterValidator, Field, StringConstraints
+
+AWS_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+
+# IAM: role names are 1-64 of [\w+=,.@-]; a path is "/" or "/.../" of printable ASCII, 512 characters at most.
+ROLE_ARN_PATTERN = re.compile(
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account_id>\d{12}):role"
+    r"(?P<path>/(?:[\x21-\x7e]*/)?)(?P<name>[\w+=,.@-]{1,64})$"
+)
+MAX_ROLE_PATH = 512
+GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+@cache
+def known_aws_regions() -> frozenset[str]:
+    """Region names of every partition we serve, from botocore's bundled endpoint data (no network)."""
+    session = botocore.session.get_session()
+    return frozenset(r for p in AWS_PARTITIONS for r in session.get_available_regions("ec2", partition_name=p))
+
+
+def _known_region(value: str) -> str:
+    if value not in known_aws_regions():
+        raise ValueError(f"'{value}' is not an AWS region name (for example us-east-1)")
+    return value
+
+
+def _role_arn(value: str) -> str:
+    found = ROLE_ARN_PATTERN.match(value)
+    if not found:
+        raise ValueError(
+            "must be an IAM role ARN like arn:aws:iam::123456789012:role/CloudivizeReadOnly "
+            "(partition aws, aws-cn or aws-us-gov; 12-digit account id)"
+        )
+    if len(found["path"]) > MAX_ROLE_PATH:
+        raise ValueError(f"the role path is longer than IAM's {MAX_ROLE_PATH} characters")
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a value")
+    return values
+
+
+ConnectionName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    Field(description="A name for the connection, shown in Cloudivize", examples=["Production"]),
+]
+RoleArn = Annotated[
+    str,
+    StringConstraints(max_length=2048),
+    AfterValidator(_role_arn),
+    Field(description="ARN of the IAM role Cloudivize assumes", examples=["arn:aws:iam::123456789012:role/Cloudivize"]),
+]
+AwsRegion = Annotated[str, StringConstraints(max_length=32), AfterValidator(_known_region)]
+AwsRegions = Annotated[list[AwsRegion], Field(min_length=1, max_length=40), AfterValidator(_unique)]
+Guid = Annotated[str, StringConstraints(pattern=GUID_PATTERN), AfterValidator(str.lower)]
+SubscriptionIds = Annotated[list[Guid], Field(min_length=1, max_length=100), AfterValidator(_unique)]

@@ -1,0 +1,85 @@
+"""Builders shared by the suites: invoke a function the way API Gateway would, with given claims."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from infrastructure.local.events import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
+from infrastructure.routes import FUNCTIONS, match_route
+
+STAGE = ApiStage(account_id="111111111111", api_id="unit", stage="v1", domain_name="unit.local")
+
+
+class LambdaContext:
+    function_name = "cloudivize-unit"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:111111111111:function:cloudivize-unit"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+def claims_for(tenant_id: str, user_id: str = "user-1", email: str = "ana@example.com") -> dict[str, str]:
+    return api_gateway_claims(
+        {
+            "sub": user_id,
+            "cognito:username": user_id,
+            "email": email,
+            "custom:tenant_id": tenant_id,
+            "token_use": "id",
+            "exp": int(time.time()) + 3600,
+        }
+    )
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text) if self.text else None
+
+
+def call_api(
+    method: str,
+    path: str,
+    *,
+    claims: dict[str, str] | None,
+    body: Any = None,
+    raw_body: str | None = None,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+) -> ApiResponse:
+    """Route like API Gateway (the shared route table), build its event, invoke the function's handler."""
+    matched = match_route(method, path)
+    assert matched, f"no route for {method} {path}"
+    route, parameters = matched
+    payload = raw_body if raw_body is not None else (json.dumps(body) if body is not None else "")
+    request_headers = {"Content-Type": "application/json", **(headers or {})}
+    request = HttpRequest(
+        method=method,
+        raw_path=path,
+        query=query,
+        headers=tuple(request_headers.items()),
+        body=payload.encode(),
+        source_ip="127.0.0.1",
+    )
+    event = rest_proxy_event(
+        request, route, parameters, claims, stage=STAGE, request_id=str(uuid.uuid4()), received_at=time.time()
+    )
+    handler = importlib.import_module(FUNCTIONS[route.function].module)
+    result = handler.lambda_handler(event, LambdaContext())
+    flat = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
+    flat.update(result.get("headers") or {})
+    return ApiResponse(status=result["statusCode"], headers=flat, text=result.get("body") or "")
