@@ -198,7 +198,10 @@ def test_patch_renames_and_bumps_the_version(cloud):
     connection_id = create().json()["id"]
 
     response = call_api(
-        "PATCH", f"/connections/{connection_id}", claims=T1, body={"version": 1, "name": "Prod", "regions": ["eu-west-1"]}
+        "PATCH",
+        f"/connections/{connection_id}",
+        claims=T1,
+        body={"version": 1, "name": "Prod", "regions": ["eu-west-1"]},
     )
 
     assert response.status == 200
@@ -222,7 +225,9 @@ def test_patch_accepts_the_version_as_if_match(cloud):
     connection_id = create().json()["id"]
 
     ok = call_api("PATCH", f"/connections/{connection_id}", claims=T1, body={"name": "a"}, headers={"If-Match": '"1"'})
-    stale = call_api("PATCH", f"/connections/{connection_id}", claims=T1, body={"name": "b"}, headers={"If-Match": '"1"'})
+    stale = call_api(
+        "PATCH", f"/connections/{connection_id}", claims=T1, body={"name": "b"}, headers={"If-Match": '"1"'}
+    )
 
     assert (ok.status, stale.status) == (200, 412)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -11,7 +11,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from cloudivize.models.fields import AwsRegion
 
 PreferenceKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")]
-PreferenceValue = Annotated[str, StringConstraints(max_length=256)] | bool | int
+MAX_PREFERENCE_TEXT = 256
+
+
+def _preference_value(value: Any) -> Any:
+    # One validator rather than a union, so that an error names the preference, not a union member.
+    if isinstance(value, str) and len(value) > MAX_PREFERENCE_TEXT:
+        raise ValueError(f"text preferences are at most {MAX_PREFERENCE_TEXT} characters")
+    if value is not None and not isinstance(value, str | bool | int | float):
+        raise ValueError("a preference is text, a number, true/false or null")
+    return value
+
+
+PreferenceValue = Annotated[Any, AfterValidator(_preference_value)]
 
 
 def _timezone(value: str) -> str:
