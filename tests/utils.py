@@ -12,7 +12,7 @@ from typing import Any
 from infrastructure.local.events import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
 from infrastructure.routes import FUNCTIONS, match_route
 
-STAGE = ApiStage(account_id="111111111111", api_id="unit", stage="v1", domain_name="unit.local")
+STAGE = ApiStage(account_id="111111111111", api_id="unit", stage="v1")
 
 
 class LambdaContext:

@@ -1,0 +1,145 @@
+"""Least privilege: each function holds exactly the data permissions its FunctionSpec.access names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infrastructure import constants
+from infrastructure.routes import FUNCTIONS, Access
+
+from .cfn import as_list, iam_statements, references, role_statements
+
+DATA_SERVICES = ("dynamodb:", "kms:")
+
+
+def _actions(statement: dict) -> list[str]:
+    return [str(action) for action in as_list(statement.get("Action", []))]
+
+
+def _data_statements(synth, name: str) -> list[dict]:
+    role_id = synth.logical_id(synth.stack.functions[name].role)
+    statements = role_statements(synth.template, role_id)
+    return [s for s in statements if any(a.startswith(DATA_SERVICES) for a in _actions(s))]
+
+
+def test_no_iam_statement_grants_every_action_or_a_wildcard_data_action(synth):
+    for logical_id, statement in iam_statements(synth.template):
+        assert "NotAction" not in statement, logical_id
+        for action in _actions(statement):
+            assert action != "*", logical_id
+            if action.startswith(DATA_SERVICES):
+                assert "*" not in action, (logical_id, action)
+
+
+def test_no_iam_statement_applies_data_actions_to_every_resource(synth):
+    for logical_id, statement in iam_statements(synth.template):
+        if any(a.startswith(DATA_SERVICES) for a in _actions(statement)):
+            assert "*" not in json.dumps(statement.get("Resource")), logical_id
+
+
+def test_no_role_uses_an_aws_managed_policy_except_api_gateways_logging_role(synth):
+    cloudwatch_role = synth.logical_id(synth.stack.api.rest_api.node.find_child("CloudWatchRole"))
+    for logical_id, role in synth.resources("AWS::IAM::Role").items():
+        if logical_id != cloudwatch_role:
+            assert not role["Properties"].get("ManagedPolicyArns"), logical_id
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_a_function_reaches_the_table_only_if_its_spec_says_so(synth, name):
+    spec = FUNCTIONS[name]
+    table_id = synth.logical_id(synth.stack.data.table)
+    table_key_id = synth.logical_id(synth.stack.data.table_key)
+    statements = _data_statements(synth, name)
+    table_statements = [s for s in statements if references(s["Resource"], table_id)]
+    table_key_statements = [s for s in statements if references(s["Resource"], table_key_id)]
+
+    expected: set[str] = set()
+    expected_key: set[str] = set()
+    if Access.TABLE_READ in spec.access:
+        expected |= {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}
+        expected_key |= {"kms:Decrypt", "kms:DescribeKey"}
+    if Access.TABLE_WRITE in spec.access:
+        expected |= {
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:ConditionCheckItem",
+        }
+        expected_key |= {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+
+    assert {a for s in table_statements for a in _actions(s)} == expected
+    assert {a for s in table_key_statements for a in _actions(s)} == expected_key
+    for statement in table_key_statements:
+        via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+        assert "dynamodb." in json.dumps(via) and ".amazonaws.com" in json.dumps(via)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_a_function_uses_the_field_key_only_as_its_spec_says_and_only_with_the_context(synth, name):
+    spec = FUNCTIONS[name]
+    field_key_id = synth.logical_id(synth.stack.data.field_key)
+    statements = [s for s in _data_statements(synth, name) if references(s["Resource"], field_key_id)]
+
+    expected: set[str] = set()
+    if Access.SEAL in spec.access:
+        expected.add("kms:GenerateDataKey")
+    if Access.UNSEAL in spec.access:
+        expected.add("kms:Decrypt")
+    assert {a for s in statements for a in _actions(s)} == expected
+
+    required = {f"kms:EncryptionContext:{key}": "false" for key in constants.ENCRYPTION_CONTEXT_KEYS}
+    for statement in statements:
+        assert statement["Condition"] == {"Null": required}
+
+
+def test_the_field_key_is_referenced_only_by_sealing_or_unsealing_functions(synth):
+    field_key_id = synth.logical_id(synth.stack.data.field_key)
+    for name, spec in FUNCTIONS.items():
+        role_id = synth.logical_id(synth.stack.functions[name].role)
+        uses_key = any(references(s, field_key_id) for s in role_statements(synth.template, role_id))
+        assert uses_key == bool({Access.SEAL, Access.UNSEAL} & spec.access), name
+
+
+def test_the_table_is_referenced_only_by_functions_with_table_access(synth):
+    table_id = synth.logical_id(synth.stack.data.table)
+    table_key_id = synth.logical_id(synth.stack.data.table_key)
+    for name, spec in FUNCTIONS.items():
+        role_id = synth.logical_id(synth.stack.functions[name].role)
+        statements = role_statements(synth.template, role_id)
+        uses_table = any(references(s, table_id) or references(s, table_key_id) for s in statements)
+        assert uses_table == bool({Access.TABLE_READ, Access.TABLE_WRITE} & spec.access), name
+
+
+def test_me_has_no_data_permission_at_all(synth):
+    assert _data_statements(synth, "me") == []
+
+
+def test_only_the_tenant_setter_may_call_cognito(synth):
+    for name, spec in FUNCTIONS.items():
+        role_id = synth.logical_id(synth.stack.functions[name].role)
+        cognito = [a for s in role_statements(synth.template, role_id) for a in _actions(s) if a.startswith("cognito")]
+        expected = ["cognito-idp:AdminUpdateUserAttributes"] if Access.SET_TENANT_ATTRIBUTE in spec.access else []
+        assert cognito == expected, name
+
+
+def test_functions_write_only_their_own_log_group(synth):
+    for name, function in synth.stack.functions.by_name.items():
+        statements = role_statements(synth.template, synth.logical_id(function.role))
+        logs = [s for s in statements if any(a.startswith("logs:") for a in _actions(s))]
+        assert logs == [
+            {
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [synth.logical_id(function.log_group), "Arn"]},
+                "Sid": "WriteOwnLogs",
+            }
+        ], name
+
+
+def test_a_wildcard_resource_appears_only_for_x_ray(synth):
+    for logical_id, statement in iam_statements(synth.template):
+        if "*" in as_list(statement.get("Resource")):
+            assert set(_actions(statement)) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, logical_id

@@ -1,0 +1,56 @@
+"""Stack outputs, configuration from context, and alarms."""
+
+from __future__ import annotations
+
+import pytest
+
+from infrastructure.stack import (
+    CTX_CALLBACK_URLS,
+    CTX_DOMAIN_PREFIX,
+    Settings,
+    build_app,
+)
+
+
+def test_outputs_name_what_a_frontend_and_an_operator_need(synth):
+    outputs = synth.template["Outputs"]
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "FieldKeyArn"} <= set(outputs)
+    assert outputs["TableName"]["Value"] == {"Ref": synth.logical_id(synth.stack.data.table)}
+    assert outputs["FieldKeyArn"]["Value"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.data.field_key), "Arn"]}
+
+
+def test_alarms_cover_api_5xx_and_every_function_and_notify_an_encrypted_topic(synth):
+    [(topic_id, topic)] = synth.resources("AWS::SNS::Topic").items()
+    assert "KmsMasterKeyId" in topic["Properties"]
+    alarms = synth.resources("AWS::CloudWatch::Alarm").values()
+    metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms}
+    assert ("AWS/ApiGateway", "5XXError") in metrics
+    assert {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles")} <= metrics
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    lambda_alarms = [a for a in alarms if a["Properties"]["Namespace"] == "AWS/Lambda"]
+    assert len(lambda_alarms) == 2 * len(synth.stack.functions.by_name)
+
+
+def test_settings_come_from_context_with_defaults():
+    app = build_app(
+        context={
+            "aws:cdk:bundling-stacks": [],
+            CTX_CALLBACK_URLS: "https://app.example.com/callback, https://admin.example.com/callback",
+            CTX_DOMAIN_PREFIX: "cloudivize-test",
+        }
+    )
+    settings = Settings.from_context(app)
+    assert list(settings.auth.callback_urls) == [
+        "https://app.example.com/callback",
+        "https://admin.example.com/callback",
+    ]
+    assert settings.auth.domain_prefix == "cloudivize-test"
+    assert settings.auth.amazon_secret_name == "cloudivize/login-with-amazon"
+    assert list(settings.auth.logout_urls) == ["http://localhost:3000/"]
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_invalid_numbers_in_context_are_not_silently_accepted(value):
+    with pytest.raises(ValueError):
+        build_app(context={"aws:cdk:bundling-stacks": [], "cloudivize:throttleRateLimit": value})

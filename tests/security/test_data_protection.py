@@ -1,0 +1,200 @@
+"""DESIGN §5 made provable: only connection information, metadata and user configuration is stored, every
+sensitive field is sealed and bound to its record, and no secret reaches a response, a log or an error."""
+
+import boto3
+import pytest
+
+from cloudivize.repository import Table
+from cloudivize.tenants import read_external_id
+from functions.post_confirmation import handler as post_confirmation
+from infrastructure.local.events import post_confirmation_event
+from tests.utils import LambdaContext, call_api, claims_for
+
+ROLE_ARN = "arn:aws:iam::210987654321:role/CloudivizeReadOnly"
+DIRECTORY_ID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+APPLICATION_ID = "1a2b3c4d-5e6f-4081-9223-b4c5d6e7f809"
+SUBSCRIPTION_ID = "2c3d4e5f-6071-4829-a3b4-c5d6e7f8091a"
+AZURE_SECRET = "Q7x~Zk2-very-secret-application-secret"
+ROTATED_SECRET = "R8y~Wm3-the-rotated-application-secret"
+
+# Every attribute any record may carry. A new attribute must be added here on purpose, after asking:
+# is it connection information, metadata or user configuration, and is it sensitive (then: sealed)?
+ALLOWED_ATTRIBUTES = {
+    "tenant": {"pk", "sk", "kind", "tenant_id", "owner_user_id", "external_id_sealed", "created_at",
+               "updated_at", "version"},
+    "connection": {"pk", "sk", "kind", "connection_id", "provider", "name", "status", "regions", "created_at",
+                   "updated_at", "created_by", "version", "last_verified_at", "descriptors_sealed",
+                   "credentials_sealed", "secret_expires_at"},
+    "user_settings": {"pk", "sk", "kind", "settings_json", "updated_at"},
+}  # fmt: skip
+SEALED_ATTRIBUTES = {"external_id_sealed", "descriptors_sealed", "credentials_sealed"}
+
+
+def confirm_user(cloud, email):
+    user = cloud.add_user(email)
+    event = post_confirmation_event(
+        region="us-east-1",
+        user_pool_id=cloud.user_pool_id,
+        client_id="client",
+        username=user["username"],
+        user_attributes={"sub": user["sub"], "email": email, "email_verified": "true"},
+    )
+    post_confirmation.lambda_handler(event, LambdaContext())
+    tenant_id = cloud.user_attributes(user["username"])["custom:tenant_id"]
+    return claims_for(tenant_id, user["sub"], email)
+
+
+@pytest.fixture
+def scenario(cloud, debug_logs):
+    """A full run through every route that stores something, for two tenants, logging at DEBUG."""
+    ana, bo = confirm_user(cloud, "ana@example.com"), confirm_user(cloud, "bo@example.com")
+    responses = []
+
+    def api(*args, **kwargs):
+        responses.append(call_api(*args, **kwargs))
+        return responses[-1]
+
+    aws = api(
+        "POST",
+        "/connections",
+        claims=ana,
+        body={"provider": "aws", "name": "prod", "role_arn": ROLE_ARN, "regions": ["eu-west-1"], "verify": False},
+    ).json()
+    azure = api(
+        "POST",
+        "/connections",
+        claims=ana,
+        headers={"Idempotency-Key": "k-1"},
+        body={
+            "provider": "azure",
+            "name": "subs",
+            "directory_id": DIRECTORY_ID,
+            "application_id": APPLICATION_ID,
+            "application_secret": AZURE_SECRET,
+            "subscription_ids": [SUBSCRIPTION_ID],
+            "verify": False,
+        },
+    ).json()
+    api(
+        "POST",
+        "/connections",
+        claims=ana,
+        headers={"Idempotency-Key": "k-1"},
+        body={
+            "provider": "azure",
+            "name": "subs",
+            "directory_id": DIRECTORY_ID,
+            "application_id": APPLICATION_ID,
+            "application_secret": AZURE_SECRET,
+            "subscription_ids": [SUBSCRIPTION_ID],
+            "verify": False,
+        },
+    )
+    api(
+        "POST",
+        "/connections",
+        claims=ana,
+        body={
+            "provider": "azure",
+            "name": "bad",
+            "directory_id": "nope",
+            "application_id": APPLICATION_ID,
+            "application_secret": AZURE_SECRET,
+        },
+    )
+    api("GET", "/connections", claims=ana)
+    api("GET", f"/connections/{azure['id']}", claims=ana)
+    api("GET", f"/connections/{azure['id']}", claims=bo)
+    api(
+        "PATCH",
+        f"/connections/{azure['id']}",
+        claims=ana,
+        body={"version": 1, "application_secret": ROTATED_SECRET, "verify": False},
+    )
+    api("PATCH", f"/connections/{azure['id']}", claims=ana, body={"version": 1, "application_secret": "stale-x"})
+    api("PATCH", f"/connections/{aws['id']}", claims=ana, body={"version": 1, "name": "production"})
+    api("POST", f"/connections/{aws['id']}/verify", claims=ana)
+    api("PUT", "/settings", claims=ana, body={"theme": "dark", "default_regions": ["eu-west-1"]})
+    api("GET", "/settings", claims=ana)
+    api("GET", "/me", claims=bo)
+
+    table, sealer = Table(cloud.table_name), __import__("cloudivize.crypto").crypto.FieldSealer(cloud.field_key_arn)
+    external_ids = [read_external_id(table, sealer, c["custom:tenant_id"]) for c in (ana, bo)]
+    secrets = [AZURE_SECRET, ROTATED_SECRET, *external_ids]
+    return {"responses": responses, "logs": debug_logs, "secrets": secrets, "cloud": cloud}  # fmt: skip
+
+
+def test_no_secret_appears_in_any_response(scenario):
+    for response in scenario["responses"]:
+        for secret in scenario["secrets"]:
+            assert secret not in response.text
+            assert all(secret not in value for value in response.headers.values())
+
+
+def test_no_secret_appears_in_any_log_line_even_at_debug(scenario):
+    logged = scenario["logs"]()
+
+    assert "Connection created" in logged  # the log was captured
+    for secret in scenario["secrets"]:
+        assert secret not in logged
+
+
+def test_only_connection_information_metadata_and_user_configuration_is_stored(scenario):
+    items = scenario["cloud"].items()
+
+    assert {item["kind"] for item in items} == set(ALLOWED_ATTRIBUTES)
+    for item in items:
+        assert set(item) <= ALLOWED_ATTRIBUTES[item["kind"]], item["sk"]
+
+
+def test_no_sealed_value_appears_in_any_unencrypted_attribute(scenario):
+    sealed_plaintexts = [*scenario["secrets"], ROLE_ARN, DIRECTORY_ID, APPLICATION_ID, SUBSCRIPTION_ID]
+    for item in scenario["cloud"].items():
+        clear = " ".join(str(value) for name, value in item.items() if name not in SEALED_ATTRIBUTES).lower()
+        for value in sealed_plaintexts:
+            assert value.lower() not in clear, (item["sk"], value)
+
+
+def test_idempotency_records_hold_no_secret(scenario):
+    records = boto3.resource("dynamodb").Table("cloudivize-unit-idempotency").scan()["Items"]
+
+    assert records, "the idempotent create was recorded"
+    for record in records:
+        for value in [*scenario["secrets"], ROLE_ARN, DIRECTORY_ID, APPLICATION_ID]:
+            assert value not in str(record)
+
+
+def test_ciphertext_copied_to_another_record_does_not_open(cloud, debug_logs):
+    claims = claims_for("tenant-1")
+    body = {"provider": "aws", "name": "a", "verify": False}
+    first = call_api("POST", "/connections", claims=claims, body=body | {"role_arn": ROLE_ARN}).json()
+    second = call_api("POST", "/connections", claims=claims, body=body | {
+        "role_arn": "arn:aws:iam::210987654321:role/Other"}).json()  # fmt: skip
+    table = cloud.table
+    stolen = table.get_item(Key={"pk": "TENANT#tenant-1", "sk": f"CONN#{first['id']}"})["Item"]["descriptors_sealed"]
+    table.update_item(
+        Key={"pk": "TENANT#tenant-1", "sk": f"CONN#{second['id']}"},
+        UpdateExpression="SET descriptors_sealed = :stolen",
+        ExpressionAttributeValues={":stolen": stolen},
+    )
+
+    response = call_api("GET", f"/connections/{second['id']}", claims=claims)
+
+    assert response.status == 500
+    assert ROLE_ARN not in response.text
+    assert stolen not in response.text
+    assert "Sealed field did not open" in debug_logs()  # the operator learns which field failed...
+    assert ROLE_ARN not in debug_logs() and stolen not in debug_logs()  # ...and nothing of its content
+
+
+def test_ciphertext_copied_to_another_tenant_does_not_open(cloud):
+    owner, thief = claims_for("tenant-1"), claims_for("tenant-2", "user-2")
+    body = {"provider": "aws", "name": "a", "role_arn": ROLE_ARN, "verify": False}
+    victim = call_api("POST", "/connections", claims=owner, body=body).json()
+    item = cloud.table.get_item(Key={"pk": "TENANT#tenant-1", "sk": f"CONN#{victim['id']}"})["Item"]
+    cloud.table.put_item(Item=item | {"pk": "TENANT#tenant-2"})  # the whole record, copied across tenants
+
+    response = call_api("GET", f"/connections/{victim['id']}", claims=thief)
+
+    assert response.status == 500
+    assert ROLE_ARN not in response.text
