@@ -34,10 +34,13 @@ class AwsConnectionCreate(_Strict):
 class AzureConnectionCreate(_Strict):
     provider: Literal["azure"]
     name: ConnectionName
-    directory_id: Guid = Field(description="Microsoft Entra (Azure AD) directory (tenant) id")
-    application_id: Guid = Field(description="Application (client) id")
+    # Sealed at rest, so kept out of reprs that debug logging may print.
+    directory_id: Guid = Field(description="Microsoft Entra (Azure AD) directory (tenant) id", repr=False)
+    application_id: Guid = Field(description="Application (client) id", repr=False)
     application_secret: AzureSecret
-    subscription_ids: SubscriptionIds | None = Field(default=None, description="Default: every visible subscription")
+    subscription_ids: SubscriptionIds | None = Field(
+        default=None, description="Default: every visible subscription", repr=False
+    )
     secret_expires_at: AwareDatetime | None = Field(default=None, description="When the secret expires, if known")
     verify: bool = Field(default=True, description="Verify the connection live before storing it")
 

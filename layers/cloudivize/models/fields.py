@@ -60,7 +60,11 @@ RoleArn = Annotated[
     str,
     StringConstraints(max_length=2048),
     AfterValidator(_role_arn),
-    Field(description="ARN of the IAM role Cloudivize assumes", examples=["arn:aws:iam::123456789012:role/Cloudivize"]),
+    Field(
+        description="ARN of the IAM role Cloudivize assumes",
+        examples=["arn:aws:iam::123456789012:role/Cloudivize"],
+        repr=False,  # sealed at rest: kept out of reprs that debug logging may print
+    ),
 ]
 AwsRegion = Annotated[str, StringConstraints(max_length=32), AfterValidator(_known_region)]
 AwsRegions = Annotated[list[AwsRegion], Field(min_length=1, max_length=40), AfterValidator(_unique)]

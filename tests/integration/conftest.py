@@ -1,0 +1,154 @@
+"""The local stack, started once per session as ``make run`` starts it, and helpers to call it over HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+
+from infrastructure.local.emulator import aws_client
+from infrastructure.local.stack_info import StackInfo, read_stack_info
+from infrastructure.local.users import sign_in as sign_in_tokens
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 15
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[bytes]
+    info_file: Path
+    output_file: Path
+    info: StackInfo | None = None
+
+    def output(self) -> str:
+        return self.output_file.read_text(errors="replace")
+
+    def wait_until_ready(self) -> StackInfo:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not self.info_file.exists():
+            if self.process.poll() is not None:
+                pytest.fail(f"the local stack exited with {self.process.returncode}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                self.process.kill()
+                pytest.fail(f"the local stack was not ready within {START_TIMEOUT_SECONDS} s:\n{self.output()}")
+            time.sleep(0.1)
+        self.info = read_stack_info(self.info_file)
+        return self.info
+
+    def stop(self, signum: signal.Signals) -> int:
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            pytest.fail(f"the local stack ignored {signum.name} for {STOP_TIMEOUT_SECONDS} s:\n{self.output()}")
+
+
+def start_local_stack(directory: Path) -> RunningStack:
+    """``python -m infrastructure.local run`` on free ports, its output kept in a file (a pipe could fill)."""
+    info_file, output_file = directory / "local-stack.json", directory / "local-stack.log"
+    with output_file.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+            [sys.executable, "-m", "infrastructure.local", "run", "--api-port", "0", "--aws-port", "0"]
+            + ["--info-file", str(info_file)],
+            cwd=REPO_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    return RunningStack(process, info_file, output_file)
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory) -> Iterator[RunningStack]:
+    stack = start_local_stack(tmp_path_factory.mktemp("local-stack"))
+    stack.wait_until_ready()
+    yield stack
+    exit_code = stack.stop(signal.SIGTERM)
+    assert exit_code == 0, f"the local stack exited with {exit_code} on SIGTERM:\n{stack.output()}"
+    assert not stack.info_file.exists(), "a stopped stack must not leave its info file behind"
+
+
+@pytest.fixture(scope="session")
+def local_stack(running_stack) -> StackInfo:
+    """What the running stack wrote to its --info-file."""
+    assert running_stack.info is not None
+    return running_stack.info
+
+
+@pytest.fixture(scope="session")
+def info_file(running_stack) -> Path:
+    return running_stack.info_file
+
+
+def sign_in(info: StackInfo, username: str, password: str) -> str:
+    """A fresh ID token (USER_PASSWORD_AUTH through the app client, at the emulator)."""
+    return sign_in_tokens(info.resources, username, password)["IdToken"]
+
+
+def cognito(info: StackInfo) -> Any:
+    return aws_client("cognito-idp", info.resources.aws_endpoint_url, info.resources.region)
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def moto_signing_key() -> tuple[str, Any]:
+    """Moto signs every pool's tokens with one key shipped in its package: its key id and private key."""
+    folder = resources.files("moto.cognitoidp") / "resources"
+    private = json.loads(gzip.decompress((folder / "jwks-private.json.gz").read_bytes()))
+    [public] = json.loads(gzip.decompress((folder / "jwks-public.json.gz").read_bytes()))["keys"]
+    return public["kid"], jwt.PyJWK(private).key
+
+
+class Api:
+    """``requests`` against the local API, with the ID token as a bearer token when one is given."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, *, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
+
+    def get(self, path: str, *, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, token=token, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def api(local_stack) -> Api:
+    return Api(local_stack.api_url)
+
+
+@pytest.fixture(scope="session")
+def demo_token(local_stack) -> str:
+    return sign_in(local_stack, local_stack.demo_username, local_stack.demo_password)
+
+
+def run_cli(info_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m infrastructure.local ARGS --info-file FILE``, as a developer runs it."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "infrastructure.local", *args, "--info-file", str(info_file)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
