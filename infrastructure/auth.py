@@ -1,0 +1,139 @@
+"""Identity (DESIGN §3): one Cognito user pool, local users and Login with Amazon, one public app client.
+
+The Amazon client id and secret are never in the template: both are CloudFormation dynamic references to a
+Secrets Manager secret (JSON ``{"client_id": "...", "client_secret": "..."}``) that the deployer creates
+before the first deploy, resolved by CloudFormation at deploy time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Validations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infrastructure import constants
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    amazon_secret_name: str  # Secrets Manager secret holding client_id and client_secret of the LWA app
+    domain_prefix: str  # Cognito hosted UI domain prefix (https://<prefix>.auth.<region>.amazoncognito.com)
+    callback_urls: Sequence[str]
+    logout_urls: Sequence[str]
+
+
+class Auth(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: AuthSettings,
+        post_confirmation: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
+            sign_in_case_sensitive=False,
+            self_sign_up_enabled=True,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            # A changed email takes effect only once verified, so sign-in never moves to an unverified address.
+            keep_original=cognito.KeepOriginalAttrs(email=True),
+            user_verification=cognito.UserVerificationConfig(
+                email_style=cognito.VerificationEmailStyle.CODE,
+                email_subject="Your Cloudivize verification code",
+                email_body="Your Cloudivize verification code is {####}",
+            ),
+            standard_attributes=cognito.StandardAttributes(
+                # Mutable: Login with Amazon rewrites the mapped email on every federated sign-in.
+                email=cognito.StandardAttribute(required=True, mutable=True),
+            ),
+            custom_attributes={
+                # Written only by the post-confirmation trigger (admin API); no app client may write it.
+                constants.TENANT_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=64, mutable=True),
+            },
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True, email=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            custom_threat_protection_mode=cognito.CustomThreatProtectionMode.FULL_FUNCTION,
+            lambda_triggers=cognito.UserPoolTriggers(post_confirmation=post_confirmation),
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        Validations.of(self.user_pool).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-COG2",
+                reason="User pool: MFA is OPTIONAL by product decision (DESIGN §3) - every local user can enrol "
+                "TOTP, federated (Login with Amazon) users authenticate at Amazon; threat protection "
+                "(PLUS plan, full function) adds adaptive MFA challenges for risky sign-ins.",
+            )
+        )
+
+        amazon_secret = settings.amazon_secret_name
+        self.amazon = cognito.UserPoolIdentityProviderAmazon(
+            self,
+            "LoginWithAmazon",
+            user_pool=self.user_pool,
+            # Dynamic references: CloudFormation reads the secret at deploy time; the template holds no value.
+            client_id=SecretValue.secrets_manager(amazon_secret, json_field="client_id").unsafe_unwrap(),
+            client_secret=SecretValue.secrets_manager(amazon_secret, json_field="client_secret").unsafe_unwrap(),
+            scopes=["profile"],
+            attribute_mapping=cognito.AttributeMapping(
+                email=cognito.ProviderAttribute.AMAZON_EMAIL,
+                fullname=cognito.ProviderAttribute.AMAZON_NAME,
+            ),
+        )
+
+        self.domain = self.user_pool.add_domain(
+            "Domain",
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=settings.domain_prefix),
+        )
+
+        client_writable = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True)
+        client_readable = (
+            cognito.ClientAttributes()
+            .with_standard_attributes(email=True, email_verified=True, fullname=True)
+            .with_custom_attributes(constants.TENANT_ATTRIBUTE)
+        )
+        self.client = self.user_pool.add_client(
+            "WebClient",
+            generate_secret=False,  # a browser SPA cannot keep a secret
+            auth_flows=cognito.AuthFlow(user_srp=True),  # + refresh tokens, which CDK always allows
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=list(settings.callback_urls),
+                logout_urls=list(settings.logout_urls),
+            ),
+            supported_identity_providers=[
+                cognito.UserPoolClientIdentityProvider.COGNITO,
+                cognito.UserPoolClientIdentityProvider.AMAZON,
+            ],
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+            read_attributes=client_readable,
+            # Only what users (and the Amazon attribute mapping) may change: never a custom attribute.
+            write_attributes=client_writable,
+        )
+        # The client names the Amazon provider by its fixed name; create the provider first.
+        self.client.node.add_dependency(self.amazon)

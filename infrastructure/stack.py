@@ -1,0 +1,157 @@
+"""The Cloudivize stack: one construct per concern, composed; and ``build_app``, the app factory.
+
+``build_app`` is what ``app.py`` and the tests call. It reads nothing at import time and needs neither AWS
+credentials nor Docker; configuration comes from CDK context (``cdk.json``, ``-c key=value``, or the
+``context`` argument), see ``Settings.from_context``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Aws, CfnOutput, Environment, Fn, Stack, Tags, Validations
+from aws_cdk import aws_logs as logs
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from infrastructure import constants
+from infrastructure.api import Api, ApiSettings
+from infrastructure.auth import Auth, AuthSettings
+from infrastructure.data import DataStore
+from infrastructure.functions import CloudivizeFunctions
+from infrastructure.layer_bundling import SharedLayer
+from infrastructure.observability import Observability
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STACK_ID = "Cloudivize"
+POST_CONFIRMATION_FUNCTION = "post_confirmation"  # the routes.FUNCTIONS entry that is the Cognito trigger
+
+# Context keys a deployer may set (README: "Deploying").
+CTX_STACK_NAME = "cloudivize:stackName"
+CTX_AMAZON_SECRET = "cloudivize:amazonSecretName"  # noqa: S105 - a context key, not a secret
+CTX_DOMAIN_PREFIX = "cloudivize:authDomainPrefix"
+CTX_CALLBACK_URLS = "cloudivize:callbackUrls"
+CTX_LOGOUT_URLS = "cloudivize:logoutUrls"
+CTX_ALARM_EMAIL = "cloudivize:alarmEmail"
+CTX_THROTTLE_RATE = "cloudivize:throttleRateLimit"
+CTX_THROTTLE_BURST = "cloudivize:throttleBurstLimit"
+CTX_WAF_RATE = "cloudivize:wafRateLimitPer5Min"
+
+DEFAULT_AMAZON_SECRET = "cloudivize/login-with-amazon"  # noqa: S105 - the secret's name, not its value
+DEFAULT_CALLBACK_URLS = ("http://localhost:3000/auth/callback",)
+DEFAULT_LOGOUT_URLS = ("http://localhost:3000/",)
+
+
+def _as_list(value: Any) -> list[str]:
+    """A list from context: JSON list (cdk.json) or comma-separated string (``-c key=a,b``)."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [str(item) for item in value]
+
+
+def _positive_int(key: str, value: Any) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError(f"context {key} must be a positive integer, got {value!r}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack_name: str
+    auth: AuthSettings
+    api: ApiSettings
+    alarm_email: str | None
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> Settings:
+        def get(key: str, default: Any) -> Any:
+            value = scope.node.try_get_context(key)
+            return default if value in (None, "") else value
+
+        return cls(
+            stack_name=get(CTX_STACK_NAME, STACK_ID),
+            auth=AuthSettings(
+                amazon_secret_name=get(CTX_AMAZON_SECRET, DEFAULT_AMAZON_SECRET),
+                # Cognito domain prefixes are global per region: default to one unique per account.
+                domain_prefix=get(CTX_DOMAIN_PREFIX, None) or Fn.join("-", ["cloudivize", Aws.ACCOUNT_ID]),
+                callback_urls=_as_list(get(CTX_CALLBACK_URLS, DEFAULT_CALLBACK_URLS)),
+                logout_urls=_as_list(get(CTX_LOGOUT_URLS, DEFAULT_LOGOUT_URLS)),
+            ),
+            api=ApiSettings(
+                throttle_rate_limit=_positive_int(CTX_THROTTLE_RATE, get(CTX_THROTTLE_RATE, 50)),
+                throttle_burst_limit=_positive_int(CTX_THROTTLE_BURST, get(CTX_THROTTLE_BURST, 100)),
+                waf_rate_limit=_positive_int(CTX_WAF_RATE, get(CTX_WAF_RATE, 1000)),
+                log_retention=logs.RetentionDays.THREE_MONTHS,
+            ),
+            alarm_email=get(CTX_ALARM_EMAIL, None),
+        )
+
+
+class CloudivizeStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        data = DataStore(self, "Data")
+        layer = SharedLayer(self, "SharedLayer", repo_root=REPO_ROOT)
+        functions = CloudivizeFunctions(self, "Functions", repo_root=REPO_ROOT, layer=layer.layer, data=data)
+        auth = Auth(
+            self,
+            "Auth",
+            settings=settings.auth,
+            post_confirmation=functions[POST_CONFIRMATION_FUNCTION].function,
+        )
+        functions.grant_user_pool(auth.user_pool)
+        api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, settings=settings.api)
+        Observability(
+            self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=settings.alarm_email
+        )
+
+        self.data, self.functions, self.auth, self.api = data, functions, auth, api
+        Tags.of(self).add("service", constants.SERVICE_NAME)
+
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the API (stage v1)")
+        CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id, description="Public web client")
+        CfnOutput(self, "HostedUiBaseUrl", value=auth.domain.base_url(), description="Cognito hosted UI / OAuth")
+        CfnOutput(self, "TableName", value=data.table.table_name)
+        CfnOutput(self, "FieldKeyArn", value=data.field_key.key_arn, description="KMS key sealing connection secrets")
+
+
+def cdk_json_context(path: Path = REPO_ROOT / "cdk.json") -> dict[str, Any]:
+    """The ``context`` of cdk.json (feature flags, defaults), so ``python app.py`` synthesizes what
+    ``cdk synth`` does. The CDK CLI passes the same values again; CLI ``-c`` values still win."""
+    if not path.is_file():
+        return {}
+    return dict(json.loads(path.read_text()).get("context", {}))
+
+
+def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
+    """The CDK app: the stack, checked by cdk-nag (AwsSolutions). Any unacknowledged finding fails synth."""
+    app = App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
+    settings = Settings.from_context(app)
+    CloudivizeStack(
+        app,
+        STACK_ID,
+        settings=settings,
+        stack_name=settings.stack_name,
+        description="Cloudivize multi-cloud management backend (API, identity, data)",
+        # CDK's own variables, set by the CLI from the deployer's profile; absent = environment-agnostic.
+        env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
+    )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def stack_of(app: App) -> CloudivizeStack:
+    stack = app.node.find_child(STACK_ID)
+    assert isinstance(stack, CloudivizeStack)  # noqa: S101 - a programming error, not input validation
+    return stack
+
+
+__all__: Sequence[str] = ("CloudivizeStack", "Settings", "build_app", "stack_of", "STACK_ID")
