@@ -14,6 +14,12 @@ AMAZON_PROVIDER_NAME = "LoginWithAmazon"  # Cognito's fixed name for the Login w
 # Environment variables the functions read (cloudivize.config reads them; keep the names in sync).
 ENV_TABLE_NAME = "TABLE_NAME"
 ENV_FIELD_KEY_ARN = "FIELD_KEY_ARN"
+ENV_IDEMPOTENCY_TABLE_NAME = "IDEMPOTENCY_TABLE_NAME"
+
+# Idempotency records (Powertools idempotency, DynamoDB persistence layer defaults): a table of their own,
+# so that the main table holds only connection information, metadata and user configuration.
+IDEMPOTENCY_KEY = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 
 # Keys every field-level encryption context carries (cloudivize.crypto builds the context; the CDK stack
 # requires these keys in its KMS grant conditions). A unit test keeps the two in sync.

@@ -52,3 +52,19 @@ class DataStore(Construct):
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+        # Records of retried creates (Idempotency-Key): an id, a status, a hash of the request and the new
+        # record's id, expiring after a day. Encrypted like the table; short-lived, so no deletion protection.
+        self.idempotency_table = dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name=constants.IDEMPOTENCY_KEY, type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute=constants.IDEMPOTENCY_TTL_ATTRIBUTE,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.table_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )

@@ -38,8 +38,17 @@ UNSEAL_ACTIONS = ("kms:Decrypt",)  # AWS Encryption SDK decrypt
 
 # Every Access value this module turns into a grant. A new Access member fails the synth until it is mapped here.
 GRANTED_ACCESS = frozenset(
-    {Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.UNSEAL, Access.SET_TENANT_ATTRIBUTE}
+    {
+        Access.TABLE_READ,
+        Access.TABLE_WRITE,
+        Access.SEAL,
+        Access.UNSEAL,
+        Access.SET_TENANT_ATTRIBUTE,
+        Access.IDEMPOTENCY,
+    }
 )
+# What Powertools' DynamoDB persistence layer calls.
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
 def _pascal(name: str) -> str:
@@ -110,6 +119,7 @@ class CloudivizeFunction(Construct):
             environment={
                 constants.ENV_TABLE_NAME: data.table.table_name,
                 constants.ENV_FIELD_KEY_ARN: data.field_key.key_arn,
+                constants.ENV_IDEMPOTENCY_TABLE_NAME: data.idempotency_table.table_name,
                 "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -167,6 +177,16 @@ class CloudivizeFunction(Construct):
             statements.append(
                 iam.PolicyStatement(sid="Table", actions=_dedupe(table_actions), resources=[data.table.table_arn])
             )
+        if Access.IDEMPOTENCY in access:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="IdempotencyRecords",
+                    actions=list(IDEMPOTENCY_ACTIONS),
+                    resources=[data.idempotency_table.table_arn],
+                )
+            )
+            table_key_actions += TABLE_KEY_WRITE_ACTIONS
+        if table_key_actions:
             statements.append(
                 iam.PolicyStatement(
                     sid="TableKeyThroughDynamoDB",

@@ -19,6 +19,7 @@ class Access(StrEnum):
     SEAL = "seal"  # encrypt with the field-level key (kms:GenerateDataKey), context-bound
     UNSEAL = "unseal"  # decrypt with the field-level key (kms:Decrypt), context-bound
     SET_TENANT_ATTRIBUTE = "set_tenant_attribute"  # cognito-idp:AdminUpdateUserAttributes on the pool
+    IDEMPOTENCY = "idempotency"  # read/write idempotency records (retried creates)
 
 
 @dataclass(frozen=True)

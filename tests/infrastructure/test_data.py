@@ -5,8 +5,12 @@ from __future__ import annotations
 from infrastructure import constants
 
 
+def _main_table(synth) -> dict:
+    return synth.resources("AWS::DynamoDB::Table")[synth.logical_id(synth.stack.data.table)]
+
+
 def test_table_key_schema_and_billing(synth):
-    [table] = synth.resources("AWS::DynamoDB::Table").values()
+    table = _main_table(synth)
     properties = table["Properties"]
     assert properties["KeySchema"] == [
         {"AttributeName": constants.TABLE_PARTITION_KEY, "KeyType": "HASH"},
@@ -20,7 +24,7 @@ def test_table_key_schema_and_billing(synth):
 
 
 def test_table_is_encrypted_with_the_table_key_recoverable_and_protected(synth):
-    [table] = synth.resources("AWS::DynamoDB::Table").values()
+    table = _main_table(synth)
     properties = table["Properties"]
     table_key_id = synth.logical_id(synth.stack.data.table_key)
     assert properties["SSESpecification"] == {
@@ -53,3 +57,20 @@ def test_both_data_keys_have_aliases(synth):
     aliases = synth.resources("AWS::KMS::Alias").values()
     aliased = {alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0] for alias in aliases}
     assert {synth.logical_id(synth.stack.data.table_key), synth.logical_id(synth.stack.data.field_key)} <= aliased
+
+
+def test_idempotency_records_live_in_their_own_encrypted_expiring_table(synth):
+    tables = synth.resources("AWS::DynamoDB::Table")
+    assert set(tables) == {
+        synth.logical_id(synth.stack.data.table),
+        synth.logical_id(synth.stack.data.idempotency_table),
+    }
+    properties = tables[synth.logical_id(synth.stack.data.idempotency_table)]["Properties"]
+    assert properties["KeySchema"] == [{"AttributeName": constants.IDEMPOTENCY_KEY, "KeyType": "HASH"}]
+    assert properties["TimeToLiveSpecification"] == {
+        "AttributeName": constants.IDEMPOTENCY_TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
+    assert properties["SSESpecification"]["KMSMasterKeyId"] == {
+        "Fn::GetAtt": [synth.logical_id(synth.stack.data.table_key), "Arn"]
+    }

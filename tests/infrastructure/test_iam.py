@@ -69,6 +69,8 @@ def test_a_function_reaches_the_table_only_if_its_spec_says_so(synth, name):
             "dynamodb:ConditionCheckItem",
         }
         expected_key |= {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+    if Access.IDEMPOTENCY in spec.access:  # the idempotency table is encrypted with the table key too
+        expected_key |= {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
 
     assert {a for s in table_statements for a in _actions(s)} == expected
     assert {a for s in table_key_statements for a in _actions(s)} == expected_key
@@ -111,6 +113,17 @@ def test_the_table_is_referenced_only_by_functions_with_table_access(synth):
         statements = role_statements(synth.template, role_id)
         uses_table = any(references(s, table_id) or references(s, table_key_id) for s in statements)
         assert uses_table == bool({Access.TABLE_READ, Access.TABLE_WRITE} & spec.access), name
+
+
+def test_idempotency_records_are_reachable_only_by_functions_that_retry_creates(synth):
+    idempotency_id = synth.logical_id(synth.stack.data.idempotency_table)
+    for name, spec in FUNCTIONS.items():
+        role_id = synth.logical_id(synth.stack.functions[name].role)
+        statements = [s for s in role_statements(synth.template, role_id) if references(s, idempotency_id)]
+        expected = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+        assert {a for s in statements for a in _actions(s)} == (
+            expected if Access.IDEMPOTENCY in spec.access else set()
+        )
 
 
 def test_me_has_no_data_permission_at_all(synth):
