@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import signal
 import time
@@ -10,11 +11,14 @@ import uuid
 
 import jwt
 import pytest
+import requests
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE
 from infrastructure import constants
+from infrastructure.local.api_server import MAX_BODY_BYTES
 from infrastructure.local.emulator import aws_client
 from tests.integration.conftest import (
+    REPO_ROOT,
     cognito,
     moto_signing_key,
     run_cli,
@@ -181,12 +185,37 @@ def test_a_known_route_with_another_method_is_a_405_problem(api, demo_token):
     assert response.headers["Allow"] == "GET"
 
 
+@pytest.mark.parametrize(
+    ("header", "value", "status"),
+    [("Content-Length", str(MAX_BODY_BYTES + 1), 413), ("Transfer-Encoding", "chunked", 411)],
+)
+def test_a_body_api_gateway_would_not_take_is_refused_before_any_function_runs(
+    local_stack, demo_token, header, value, status
+):
+    host, port = local_stack.api_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("POST", "/connections")
+    connection.putheader("Authorization", f"Bearer {demo_token}")
+    connection.putheader(header, value)
+    connection.endheaders()  # the body is never sent: the answer must not wait for it
+
+    response = connection.getresponse()
+
+    assert response.status == status
+    assert response.getheader("Content-Type") == PROBLEM_CONTENT_TYPE
+    assert json.loads(response.read())["status"] == status
+    assert response.getheader("X-Request-Id")
+    connection.close()
+
+
 def test_the_openapi_document_is_served_without_a_token(api):
     response = api.get("/openapi.json")
 
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
-    assert "/me" in response.json()["paths"]
+    document = response.json()
+    assert "/me" in document["paths"]
+    assert document["components"]["securitySchemes"]["CognitoIdToken"]["scheme"] == "bearer"
     assert response.headers["X-Request-Id"]
 
 
@@ -264,6 +293,8 @@ def test_the_emulated_resources_are_configured_like_the_cdk_stack(local_stack):
     assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == (
         "ENABLED"
     )
+    idempotency = client("dynamodb").describe_time_to_live(TableName=resources.idempotency_table_name)
+    assert idempotency["TimeToLiveDescription"]["AttributeName"] == constants.IDEMPOTENCY_TTL_ATTRIBUTE
     for key_arn in (resources.table_key_arn, resources.field_key_arn):
         assert client("kms").get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
     app_client = client("cognito-idp").describe_user_pool_client(
@@ -272,6 +303,11 @@ def test_the_emulated_resources_are_configured_like_the_cdk_stack(local_stack):
     tenant_claim = f"custom:{constants.TENANT_ATTRIBUTE}"
     assert {"email", "email_verified", tenant_claim} <= set(app_client["ReadAttributes"])
     assert tenant_claim not in app_client["WriteAttributes"]
+    role_name = resources.customer_access_role_arn.rsplit("/", 1)[1]
+    assert client("iam").get_role(RoleName=role_name)["Role"]["Arn"] == resources.customer_access_role_arn
+    template = requests.get(resources.onboarding_template_url, timeout=10)
+    assert template.status_code == 200
+    assert template.text == (REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE).read_text()
 
 
 def test_ctrl_c_stops_the_stack_cleanly(tmp_path):

@@ -1,0 +1,119 @@
+"""The command line: ``run`` the stack, print a ``token``, ``users add`` / ``users confirm``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from botocore.exceptions import EndpointConnectionError
+
+from infrastructure.local.emulator import DEFAULT_REGION, detach_from_real_aws
+from infrastructure.local.lambda_runtime import install_handler_environment
+from infrastructure.local.ports import PortUnavailable
+from infrastructure.local.stack import RunOptions, run_local_stack
+from infrastructure.local.stack_info import DEFAULT_INFO_FILE, StackNotFound, read_stack_info
+from infrastructure.local.users import LocalUser, UserError, add_user, confirm_user, sign_in
+
+DEFAULT_API_PORT = 3000
+DEFAULT_AWS_PORT = 4566
+LOOPBACK = "127.0.0.1"
+
+EXIT_NO_STACK = 1  # no running stack to talk to, or none could be started
+EXIT_USAGE = 2  # argparse's code for a bad command line; also a request the caller must fix
+
+
+def run_cli(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    # Our own progress at INFO; libraries (botocore's credential notes, moto) only when something is wrong.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("infrastructure.local").setLevel(logging.INFO)
+    detach_from_real_aws()  # whatever the command, this process talks to the emulator only
+    try:
+        return args.command(args)
+    except (StackNotFound, PortUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_NO_STACK
+    except EndpointConnectionError:
+        # An info file left by a stack that was killed: its emulator is gone.
+        print(f"error: the local stack of {args.info_file} is not running: start it with `make run`.", file=sys.stderr)
+        return EXIT_NO_STACK
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace) -> int:
+    return run_local_stack(
+        RunOptions(
+            host=args.host,
+            api_port=args.api_port,
+            aws_port=args.aws_port,
+            region=args.region,
+            info_file=args.info_file,
+        )
+    )
+
+
+def _token(args: argparse.Namespace) -> int:
+    info = read_stack_info(args.info_file)
+    username = args.username or info.demo_username
+    password = args.password or info.demo_password
+    print(sign_in(info.resources, username, password)["IdToken"])
+    return 0
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    resources = read_stack_info(args.info_file).resources
+    install_handler_environment(resources)  # the trigger runs in this process
+    _print_user("Added", add_user(resources, args.email, args.password))
+    return 0
+
+
+def _users_confirm(args: argparse.Namespace) -> int:
+    resources = read_stack_info(args.info_file).resources
+    install_handler_environment(resources)
+    _print_user("Confirmed", confirm_user(resources, args.email))
+    return 0
+
+
+def _print_user(what: str, user: LocalUser) -> None:
+    print(f"{what} {user.email} (user id {user.sub}) in tenant {user.tenant_id}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infrastructure.local", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="start the emulator and the API (Ctrl-C stops both)")
+    run.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="0 picks a free port")
+    run.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT, help="0 picks a free port")
+    run.add_argument("--host", default=LOOPBACK, help="address to listen on (default: loopback only)")
+    run.add_argument("--region", default=DEFAULT_REGION)
+    _add_info_file(run, "where to write the stack's URLs, ids and demo credentials (JSON)")
+    run.set_defaults(command=_run)
+
+    token = commands.add_parser("token", help="sign in and print a fresh ID token")
+    token.add_argument("--username", help="default: the demo user")
+    token.add_argument("--password", help="default: the demo user's")
+    _add_info_file(token)
+    token.set_defaults(command=_token)
+
+    users = commands.add_parser("users", help="manage users of the local pool").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    add = users.add_parser("add", help="create a confirmed user and run the post-confirmation trigger")
+    add.add_argument("email")
+    add.add_argument("password")
+    _add_info_file(add)
+    add.set_defaults(command=_users_add)
+    confirm = users.add_parser("confirm", help="run the post-confirmation trigger again for an existing user")
+    confirm.add_argument("email")
+    _add_info_file(confirm)
+    confirm.set_defaults(command=_users_confirm)
+    return parser
+
+
+def _add_info_file(parser: argparse.ArgumentParser, help: str = "the running stack's info file") -> None:
+    parser.add_argument("--info-file", type=Path, default=DEFAULT_INFO_FILE, help=f"{help} (default: %(default)s)")

@@ -1,0 +1,103 @@
+"""A "customer" AWS account inside the emulator: the role a customer creates from Cloudivize's template, and
+a few assets in two regions. The local stack seeds one for the demo tenant; tests seed their own.
+
+The role's trust policy is the one GET /onboarding/aws answers, and its permissions are read from the very
+template customers deploy, so what works here is what a customer's real role allows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from infrastructure import constants
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_CUSTOMER_ACCOUNT_ID = "210987654321"
+DEMO_ROLE_NAME = "CloudivizeAccess"
+DEMO_REGIONS = ("us-east-1", "eu-west-1")
+# moto answers AssumeRole for any role of any account: that is how we "sign in" to the customer account.
+_ACCOUNT_ADMIN_ROLE = "OrganizationAccountAccessRole"
+DEMO_IMAGE_ID = "ami-12c6146b"  # an Amazon Linux image moto knows (listing images is slow in moto)
+
+
+@dataclass(frozen=True)
+class CustomerAccount:
+    account_id: str
+    role_arn: str
+    instance_ids: dict[str, list[str]] = field(default_factory=dict)  # region -> ids
+    bucket: str | None = None
+
+    def instance_arn(self, region: str, index: int = 0) -> str:
+        return f"arn:aws:ec2:{region}:{self.account_id}:instance/{self.instance_ids[region][index]}"
+
+
+def template_policies(role_arn: str) -> dict[str, dict[str, Any]]:
+    """The view and operate policies of the customer template, with the role's own ARN filled in."""
+    from cfnlint.decode import cfn_yaml  # dev-only dependency: the local stack runs from the dev environment
+
+    template = cfn_yaml.loads((REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE).read_text())
+    resources = template["Resources"]
+    view = resources["CloudivizeAccessRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    operate = resources["CloudivizeOperatePolicy"]["Properties"]["PolicyDocument"]
+
+    def resolve(document: Any) -> Any:
+        text = json.dumps(document)
+        return json.loads(text.replace('{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}"}',
+                                       json.dumps(role_arn)))  # fmt: skip
+
+    return {"CloudivizeView": resolve(view), "CloudivizeOperate": resolve(operate)}
+
+
+def account_session(account_id: str, *, endpoint_url: str | None = None, region: str = "us-east-1") -> boto3.Session:
+    sts = boto3.client("sts", endpoint_url=endpoint_url, region_name=region)
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{_ACCOUNT_ADMIN_ROLE}", RoleSessionName="customer-admin"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
+def seed_customer_account(
+    *,
+    trust_policy: dict[str, Any],
+    account_id: str = DEMO_CUSTOMER_ACCOUNT_ID,
+    role_name: str = DEMO_ROLE_NAME,
+    allow_operations: bool = False,
+    regions: tuple[str, ...] = DEMO_REGIONS,
+    endpoint_url: str | None = None,
+) -> CustomerAccount:
+    """Create the customer's role (read-only unless ``allow_operations``) and two instances per region."""
+    session = account_session(account_id, endpoint_url=endpoint_url)
+    iam = session.client("iam", endpoint_url=endpoint_url)
+    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust_policy))["Role"]["Arn"]
+    policies = template_policies(role_arn)
+    for name, document in policies.items():
+        if name == "CloudivizeOperate" and not allow_operations:
+            continue
+        iam.put_role_policy(RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(document))
+
+    instance_ids: dict[str, list[str]] = {}
+    for region in regions:
+        ec2 = session.client("ec2", region_name=region, endpoint_url=endpoint_url)
+        instances = ec2.run_instances(ImageId=DEMO_IMAGE_ID, MinCount=2, MaxCount=2, InstanceType="t3.micro")[
+            "Instances"
+        ]
+        ids = [instance["InstanceId"] for instance in instances]
+        for index, instance_id in enumerate(ids):
+            ec2.create_tags(Resources=[instance_id], Tags=[{"Key": "Name", "Value": f"web-{region}-{index + 1}"},
+                                                          {"Key": "env", "Value": "demo"}])  # fmt: skip
+        instance_ids[region] = ids
+    bucket = f"demo-assets-{account_id}"
+    s3 = session.client("s3", region_name="us-east-1", endpoint_url=endpoint_url)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "env", "Value": "demo"}]})
+    return CustomerAccount(account_id=account_id, role_arn=role_arn, instance_ids=instance_ids, bucket=bucket)

@@ -1,0 +1,271 @@
+"""The emulated AWS account: an in-process moto server, provisioned like the CDK stack.
+
+Only the resources the functions use exist here, configured as the deployed stack configures them, so a
+handler that works locally meets the same key schema, encryption and token claims in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from infrastructure import constants
+from infrastructure.local.ports import ensure_port_free
+
+DEFAULT_REGION = "us-east-1"
+TABLE_NAME = constants.SERVICE_NAME
+IDEMPOTENCY_TABLE_NAME = f"{constants.SERVICE_NAME}-idempotency"
+USER_POOL_NAME = f"{constants.SERVICE_NAME}-users"
+APP_CLIENT_NAME = f"{constants.SERVICE_NAME}-web"
+TENANT_CLAIM = f"custom:{constants.TENANT_ATTRIBUTE}"
+# infrastructure/customer_access.py names it "<stack name>-CustomerAccess"; "Cloudivize" is the default stack.
+CUSTOMER_ACCESS_ROLE_NAME = "Cloudivize-CustomerAccess"
+ONBOARDING_PUBLIC_PREFIX = "onboarding/"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# The emulator accepts any credentials; these make sure no real ones are ever sent, even to it.
+DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+# A developer's own AWS settings must never reach the emulated stack: a profile that does not exist here
+# would break every client, and a service-specific endpoint would silently bypass the emulator.
+_REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+_SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
+
+# Mirrors infrastructure/auth.py and data.py (values CDK cannot export without a synth; see the report).
+PASSWORD_POLICY = {
+    "MinimumLength": 12,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+    "TemporaryPasswordValidityDays": 3,
+}
+# The ID token must carry the email and the tenant; only an admin (the trigger) may write the tenant.
+CLIENT_READ_ATTRIBUTES = ["email", "email_verified", "name", TENANT_CLAIM]
+CLIENT_WRITE_ATTRIBUTES = ["email", "name"]
+# The deployed client allows SRP only; USER_PASSWORD_AUTH is added here so `token` and tests can sign in
+# without an SRP implementation.
+CLIENT_AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+@dataclass(frozen=True)
+class AwsResources:
+    """What was provisioned in the emulator: everything a handler or a client needs to reach it."""
+
+    aws_endpoint_url: str
+    region: str
+    account_id: str
+    user_pool_id: str
+    client_id: str
+    table_name: str
+    idempotency_table_name: str
+    table_key_arn: str
+    field_key_arn: str
+    customer_access_role_arn: str
+    onboarding_template_url: str
+
+    @property
+    def issuer(self) -> str:
+        # Moto issues tokens with the AWS issuer, not its own URL, exactly as Cognito does.
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.aws_endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
+
+
+def detach_from_real_aws() -> None:
+    """Drop the caller's AWS profile and endpoint overrides from this process's environment."""
+    for name in list(os.environ):
+        if name in _REAL_AWS_VARIABLES or name.startswith(_SERVICE_ENDPOINT_PREFIX):
+            del os.environ[name]
+
+
+def aws_client(service: str, endpoint_url: str, region: str) -> Any:
+    """A boto3 client bound to the emulator, whatever the environment says."""
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region, **DUMMY_CREDENTIALS)
+
+
+class Emulator:
+    """The moto server, on loopback, in a background thread of this process."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host, self._port = host, port
+        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self.endpoint_url = ""
+
+    def start(self) -> str:
+        # Moto binds in its own thread and would wait forever for a port it failed to get: check first.
+        ensure_port_free(self._host, self._port, "AWS emulator")
+        # Werkzeug logs every emulated AWS call at INFO: noise that would bury the API's own log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def provision(endpoint_url: str, region: str) -> AwsResources:
+    """Create the stack's keys, tables, user pool and app client, customer-access role and onboarding template."""
+
+    def client(service: str) -> Any:
+        return aws_client(service, endpoint_url, region)
+
+    account_id = client("sts").get_caller_identity()["Account"]
+    kms = client("kms")
+    table_key_arn = _create_rotating_key(
+        kms, "Cloudivize: DynamoDB server-side encryption of the connections table", alias="table"
+    )
+    field_key_arn = _create_rotating_key(
+        kms, "Cloudivize: field-level envelope encryption (AWS Encryption SDK) of connection secrets", alias="fields"
+    )
+    _create_tables(client("dynamodb"), table_key_arn)
+    user_pool_id, client_id = _create_user_pool(client("cognito-idp"))
+    customer_access_role_arn = _create_customer_access_role(client("iam"), account_id)
+    onboarding_template_url = _publish_onboarding_template(client("s3"), endpoint_url, region, account_id)
+    return AwsResources(
+        aws_endpoint_url=endpoint_url,
+        region=region,
+        account_id=account_id,
+        user_pool_id=user_pool_id,
+        client_id=client_id,
+        table_name=TABLE_NAME,
+        idempotency_table_name=IDEMPOTENCY_TABLE_NAME,
+        table_key_arn=table_key_arn,
+        field_key_arn=field_key_arn,
+        customer_access_role_arn=customer_access_role_arn,
+        onboarding_template_url=onboarding_template_url,
+    )
+
+
+def _create_rotating_key(kms: Any, description: str, *, alias: str) -> str:
+    key = kms.create_key(Description=description, KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
+    key_id = key["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key_id)
+    kms.create_alias(AliasName=f"alias/{constants.SERVICE_NAME}/{alias}", TargetKeyId=key_id)
+    return key["KeyMetadata"]["Arn"]
+
+
+def _create_tables(dynamodb: Any, key_arn: str) -> None:
+    _create_encrypted_table(
+        dynamodb,
+        TABLE_NAME,
+        key_arn,
+        keys=((constants.TABLE_PARTITION_KEY, "HASH"), (constants.TABLE_SORT_KEY, "RANGE")),
+        deletion_protection=True,
+    )
+    # Short-lived records of retried creates: no deletion protection, expiry by TTL, as in data.py.
+    _create_encrypted_table(
+        dynamodb,
+        IDEMPOTENCY_TABLE_NAME,
+        key_arn,
+        keys=((constants.IDEMPOTENCY_KEY, "HASH"),),
+        deletion_protection=False,
+    )
+    dynamodb.update_time_to_live(
+        TableName=IDEMPOTENCY_TABLE_NAME,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": constants.IDEMPOTENCY_TTL_ATTRIBUTE},
+    )
+
+
+def _create_encrypted_table(
+    dynamodb: Any, name: str, key_arn: str, *, keys: tuple[tuple[str, str], ...], deletion_protection: bool
+) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": attribute, "KeyType": kind} for attribute, kind in keys],
+        AttributeDefinitions=[{"AttributeName": attribute, "AttributeType": "S"} for attribute, _ in keys],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+        DeletionProtectionEnabled=deletion_protection,
+    )
+    dynamodb.update_continuous_backups(
+        TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+
+
+def _create_customer_access_role(iam: Any, account_id: str) -> str:
+    # Cloudivize's principal, which the functions assume before a customer's role. Deployed, only the function
+    # roles are trusted; here the functions run as the account itself. (The emulator's STS lets anyone assume
+    # any role, so the ARN, the name customers see, is what matters.)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName=CUSTOMER_ACCESS_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
+    return role["Role"]["Arn"]
+
+
+def _publish_onboarding_template(s3: Any, endpoint_url: str, region: str, account_id: str) -> str:
+    """Publish the customer role template as the stack does: only ``onboarding/*`` readable by anyone."""
+    bucket = f"{constants.SERVICE_NAME}-onboarding-{account_id}"
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **location)
+    public_read = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicReadOnboardingTemplates",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/{ONBOARDING_PUBLIC_PREFIX}*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read))
+    template = (REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE).read_bytes()
+    s3.put_object(Bucket=bucket, Key=constants.ONBOARDING_TEMPLATE_KEY, Body=template, ContentType="application/yaml")
+    # Path-style at the emulator; deployed it is the bucket's virtual-hosted HTTPS URL.
+    return f"{endpoint_url}/{bucket}/{constants.ONBOARDING_TEMPLATE_KEY}"
+
+
+def _create_user_pool(cognito: Any) -> tuple[str, str]:
+    pool = cognito.create_user_pool(
+        PoolName=USER_POOL_NAME,
+        UsernameAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        AutoVerifiedAttributes=["email"],
+        Policies={"PasswordPolicy": PASSWORD_POLICY},
+        Schema=[
+            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
+            {
+                "Name": constants.TENANT_ATTRIBUTE,
+                "AttributeDataType": "String",
+                "Mutable": True,  # set by the post-confirmation trigger after the user exists
+                "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"},
+            },
+        ],
+        AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+        DeletionProtection="ACTIVE",
+    )["UserPool"]
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"], SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+    )
+    app_client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName=APP_CLIENT_NAME,
+        GenerateSecret=False,
+        ExplicitAuthFlows=CLIENT_AUTH_FLOWS,
+        ReadAttributes=CLIENT_READ_ATTRIBUTES,
+        WriteAttributes=CLIENT_WRITE_ATTRIBUTES,
+        PreventUserExistenceErrors="ENABLED",
+        EnableTokenRevocation=True,
+        IdTokenValidity=1,
+        AccessTokenValidity=1,
+        RefreshTokenValidity=30,
+        TokenValidityUnits={"IdToken": "hours", "AccessToken": "hours", "RefreshToken": "days"},
+    )["UserPoolClient"]
+    return pool["Id"], app_client["ClientId"]

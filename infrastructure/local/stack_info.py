@@ -1,0 +1,58 @@
+"""The ``--info-file``: how a running local stack is found by the CLI, tests and frontends (DESIGN §7)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from infrastructure.local.emulator import AwsResources
+
+DEFAULT_INFO_FILE = Path(".local-stack.json")
+
+
+class StackNotFound(Exception):
+    """No readable info file: the local stack is not running (or was started with another file)."""
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    api_url: str
+    resources: AwsResources
+    demo_username: str
+    demo_password: str
+
+    def to_json(self) -> dict[str, Any]:
+        # Flat keys: DESIGN §7 names them, and `jq -r .api_url` stays simple.
+        return {
+            "api_url": self.api_url,
+            **asdict(self.resources),
+            "demo_username": self.demo_username,
+            "demo_password": self.demo_password,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StackInfo:
+        resources = AwsResources(**{field.name: data[field.name] for field in fields(AwsResources)})
+        return cls(data["api_url"], resources, data["demo_username"], data["demo_password"])
+
+    def write(self, path: Path) -> None:
+        """Write atomically: a reader polling for the file never sees half of it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # NamedTemporaryFile is created 0600: the file holds the demo password.
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
+            json.dump(self.to_json(), handle, indent=2)
+            handle.write("\n")
+        os.replace(handle.name, path)
+
+
+def read_stack_info(path: Path) -> StackInfo:
+    try:
+        return StackInfo.from_json(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise StackNotFound(f"{path} does not exist: start the local stack with `make run` first.") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise StackNotFound(f"{path} is not a local stack info file ({error}).") from None

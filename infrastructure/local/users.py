@@ -1,0 +1,99 @@
+"""Users of the local pool: created like a confirmed sign-up, with the deployed post-confirmation trigger.
+
+Moto stores a pool's triggers but never invokes them, so after confirming a user this module runs the same
+``post_confirmation`` handler CDK deploys, with the event Cognito would send. The handler writes to the
+emulated table and pool, so the calling process must have the handler environment installed first
+(``lambda_runtime.install_handler_environment``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infrastructure.local.emulator import TENANT_CLAIM, AwsResources, aws_client
+from infrastructure.local.events import post_confirmation_event
+from infrastructure.local.lambda_runtime import LambdaRuntime
+
+# The trigger's name is fixed by Cognito's role for it, not by a route.
+POST_CONFIRMATION_FUNCTION = "post_confirmation"
+
+
+class UserError(Exception):
+    """A request the caller can fix (existing user, weak password, unknown user)."""
+
+
+@dataclass(frozen=True)
+class LocalUser:
+    email: str
+    username: str  # Cognito's username: the pool signs in by email, so this is a generated id
+    sub: str
+    tenant_id: str
+
+
+def add_user(resources: AwsResources, email: str, password: str) -> LocalUser:
+    """Create a confirmed user with a permanent password, then run the post-confirmation trigger."""
+    cognito = _cognito(resources)
+    try:
+        cognito.admin_create_user(
+            UserPoolId=resources.user_pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+            MessageAction="SUPPRESS",
+        )
+    except cognito.exceptions.UsernameExistsException:
+        raise UserError(f"A user with the email {email} already exists.") from None
+    try:
+        cognito.admin_set_user_password(
+            UserPoolId=resources.user_pool_id, Username=email, Password=password, Permanent=True
+        )
+    except cognito.exceptions.InvalidPasswordException as error:
+        # Leave no half-made user behind: the same command must work once the password is fixed.
+        cognito.admin_delete_user(UserPoolId=resources.user_pool_id, Username=email)
+        raise UserError(f"The password does not meet the pool's policy: {error.response['Error']['Message']}") from None
+    return confirm_user(resources, email)
+
+
+def confirm_user(resources: AwsResources, email: str) -> LocalUser:
+    """Deliver the sign-up confirmation to the trigger (again, for an existing user: Cognito retries a failed
+    trigger with the event it first sent, so the handler must be idempotent)."""
+    username, attributes = _user_attributes(resources, email)
+    # The event as it was at sign-up: the tenant attribute is what the trigger sets, so it is not in it yet.
+    at_sign_up = {name: value for name, value in attributes.items() if name != TENANT_CLAIM}
+    event = post_confirmation_event(
+        region=resources.region,
+        user_pool_id=resources.user_pool_id,
+        client_id=resources.client_id,
+        username=username,
+        user_attributes=at_sign_up,
+    )
+    LambdaRuntime(resources).invoke(POST_CONFIRMATION_FUNCTION, event)
+    _, attributes = _user_attributes(resources, email)
+    return LocalUser(email=email, username=username, sub=attributes["sub"], tenant_id=attributes.get(TENANT_CLAIM, ""))
+
+
+def sign_in(resources: AwsResources, username: str, password: str) -> dict[str, Any]:
+    """The tokens of a USER_PASSWORD_AUTH sign-in through the app client (IdToken, AccessToken, ...)."""
+    cognito = _cognito(resources)
+    try:
+        response = cognito.initiate_auth(
+            ClientId=resources.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+    except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):
+        raise UserError("Incorrect username or password.") from None
+    return response["AuthenticationResult"]
+
+
+def _user_attributes(resources: AwsResources, email: str) -> tuple[str, dict[str, str]]:
+    cognito = _cognito(resources)
+    try:
+        user = cognito.admin_get_user(UserPoolId=resources.user_pool_id, Username=email)
+    except cognito.exceptions.UserNotFoundException:
+        raise UserError(f"No user with the email {email}.") from None
+    return user["Username"], {item["Name"]: item["Value"] for item in user["UserAttributes"]}
+
+
+def _cognito(resources: AwsResources) -> Any:
+    return aws_client("cognito-idp", resources.aws_endpoint_url, resources.region)

@@ -1,0 +1,56 @@
+"""The local stack runs the functions with the configuration they read in AWS."""
+
+from __future__ import annotations
+
+import time
+
+from cloudivize.config import Settings
+from infrastructure.local.emulator import AwsResources
+from infrastructure.local.lambda_runtime import LambdaContext, LambdaRuntime, handler_environment
+from infrastructure.routes import FUNCTIONS
+
+RESOURCES = AwsResources(
+    aws_endpoint_url="http://127.0.0.1:4566",
+    region="eu-west-1",
+    account_id="123456789012",
+    user_pool_id="eu-west-1_pool",
+    client_id="client",
+    table_name="cloudivize",
+    idempotency_table_name="cloudivize-idempotency",
+    table_key_arn="arn:aws:kms:eu-west-1:123456789012:key/table",
+    field_key_arn="arn:aws:kms:eu-west-1:123456789012:key/fields",
+    customer_access_role_arn="arn:aws:iam::123456789012:role/Cloudivize-CustomerAccess",
+    onboarding_template_url="http://127.0.0.1:4566/cloudivize-onboarding-123456789012/onboarding/aws/customer-role.yaml",
+)
+
+
+def test_every_setting_the_functions_read_is_in_their_environment():
+    read = {field.validation_alias for field in Settings.model_fields.values()}
+
+    assert read <= handler_environment(RESOURCES).keys()
+
+
+def test_the_functions_reach_the_emulator_and_never_real_aws():
+    environment = handler_environment(RESOURCES)
+
+    assert environment["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+    assert environment["AWS_REGION"] == environment["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert environment["AWS_ACCESS_KEY_ID"] and environment["AWS_SECRET_ACCESS_KEY"]
+    assert environment["POWERTOOLS_TRACE_DISABLED"] == "true"
+
+
+def test_the_context_names_the_function_and_counts_down_its_timeout():
+    spec = FUNCTIONS["me"]
+
+    context = LambdaRuntime(RESOURCES).new_context(spec)
+
+    assert context.function_name == "cloudivize-me"
+    assert context.memory_limit_in_mb == spec.memory_mb
+    assert context.invoked_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:cloudivize-me"
+    assert 0 < context.get_remaining_time_in_millis() <= spec.timeout_seconds * 1000
+
+
+def test_the_remaining_time_never_goes_negative():
+    context = LambdaContext("f", 128, "arn", timeout_seconds=1, started_at=time.monotonic() - 5)
+
+    assert context.get_remaining_time_in_millis() == 0

@@ -1,0 +1,43 @@
+"""The info file: what a running local stack tells the CLI, the tests and frontends."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+
+from infrastructure.local.stack_info import StackInfo, StackNotFound, read_stack_info
+from tests.unit.test_local_lambda_runtime import RESOURCES
+
+INFO = StackInfo("http://127.0.0.1:3000", RESOURCES, "demo@cloudivize.local", "Demo-Passw0rd!")
+DESIGN_KEYS = {"api_url", "aws_endpoint_url", "region", "user_pool_id", "client_id", "demo_username", "demo_password"}
+
+
+def test_the_file_has_the_documented_flat_keys_and_reads_back(tmp_path):
+    path = tmp_path / "stack.json"
+
+    INFO.write(path)
+
+    data = json.loads(path.read_text())
+    assert DESIGN_KEYS | {"table_name", "field_key_arn", "table_key_arn"} <= data.keys()
+    assert read_stack_info(path) == INFO
+
+
+def test_only_the_owner_can_read_the_demo_password_and_no_temporary_file_is_left(tmp_path):
+    path = tmp_path / "stack.json"
+
+    INFO.write(path)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["stack.json"]
+
+
+@pytest.mark.parametrize("content", [None, "not json", "{}"])
+def test_a_missing_or_foreign_file_says_how_to_start_the_stack(tmp_path, content):
+    path = tmp_path / "stack.json"
+    if content is not None:
+        path.write_text(content)
+
+    with pytest.raises(StackNotFound):
+        read_stack_info(path)
