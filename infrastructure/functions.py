@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import jsii
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from infrastructure import constants
 from infrastructure.data import DataStore
@@ -45,6 +46,7 @@ GRANTED_ACCESS = frozenset(
         Access.UNSEAL,
         Access.SET_TENANT_ATTRIBUTE,
         Access.IDEMPOTENCY,
+        Access.ASSUME_CUSTOMER_ROLE,  # granted by use_customer_access (the role trusts the function roles)
     }
 )
 # What Powertools' DynamoDB persistence layer calls.
@@ -66,6 +68,22 @@ def encryption_context_conditions() -> dict[str, dict[str, str]]:
 
 def _dedupe(actions: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(actions))
+
+
+@jsii.implements(IValidation)
+class _CustomerAccessWired:
+    """Fails the synth if a function needs the customer-access role but the stack never granted it."""
+
+    def __init__(self, function: CloudivizeFunction) -> None:
+        self.function = function
+
+    def validate(self) -> list[str]:
+        if Access.ASSUME_CUSTOMER_ROLE in self.function.spec.access and not self.function._uses_customer_access:
+            return [
+                f"function {self.function.spec.name} has {Access.ASSUME_CUSTOMER_ROLE} but use_customer_access() "
+                "was never called: it could not reach any customer account"
+            ]
+        return []
 
 
 class CloudivizeFunction(Construct):
@@ -90,6 +108,8 @@ class CloudivizeFunction(Construct):
         if unmapped:
             raise ValueError(f"function {spec.name}: no grant is defined for access {sorted(unmapped)}")
         self.spec = spec
+        self._uses_customer_access = False
+        self.node.add_validation(_CustomerAccessWired(self))
 
         self.role = iam.Role(
             self,
@@ -215,6 +235,26 @@ class CloudivizeFunction(Construct):
             )
         return statements
 
+    def use_customer_access(self, *, customer_access_role: iam.IRole, onboarding_template_url: str) -> None:
+        """Cloudivize's principal and the onboarding template: their addresses for every function, and
+        ``sts:AssumeRole`` on the principal for the functions whose access includes ``ASSUME_CUSTOMER_ROLE``.
+
+        The addresses are no secret (customers are given both) and grant nothing: the onboarding function shows
+        them without being able to assume the role. The grant joins the access policy the function waits for;
+        the role's trust names this function's role, which names nothing, so there is no cycle.
+        """
+        self.function.add_environment(constants.ENV_CUSTOMER_ACCESS_ROLE_ARN, customer_access_role.role_arn)
+        self.function.add_environment(constants.ENV_ONBOARDING_TEMPLATE_URL, onboarding_template_url)
+        if Access.ASSUME_CUSTOMER_ROLE in self.spec.access:
+            self.access_policy.add_statements(
+                iam.PolicyStatement(
+                    sid="AssumeCustomerAccessRole",
+                    actions=["sts:AssumeRole"],
+                    resources=[customer_access_role.role_arn],
+                )
+            )
+        self._uses_customer_access = True
+
     def grant_user_pool(self, user_pool: cognito.IUserPool) -> None:
         """Grants that name the user pool, in a policy of their own.
 
@@ -267,3 +307,12 @@ class CloudivizeFunctions(Construct):
     def grant_user_pool(self, user_pool: cognito.IUserPool) -> None:
         for function in self:
             function.grant_user_pool(user_pool)
+
+    def with_access(self, access: Access) -> list[CloudivizeFunction]:
+        return [function for function in self if access in function.spec.access]
+
+    def use_customer_access(self, *, customer_access_role: iam.IRole, onboarding_template_url: str) -> None:
+        for function in self:
+            function.use_customer_access(
+                customer_access_role=customer_access_role, onboarding_template_url=onboarding_template_url
+            )

@@ -22,10 +22,12 @@ from constructs import Construct
 from infrastructure import constants
 from infrastructure.api import Api, ApiSettings
 from infrastructure.auth import Auth, AuthSettings
+from infrastructure.customer_access import CustomerAccess, OnboardingTemplate, customer_access_role_name
 from infrastructure.data import DataStore
 from infrastructure.functions import CloudivizeFunctions
 from infrastructure.layer_bundling import SharedLayer
 from infrastructure.observability import Observability
+from infrastructure.routes import Access
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_ID = "Cloudivize"
@@ -107,12 +109,25 @@ class CloudivizeStack(Stack):
             post_confirmation=functions[POST_CONFIRMATION_FUNCTION].function,
         )
         functions.grant_user_pool(auth.user_pool)
+        customer_access = CustomerAccess(
+            self,
+            "CustomerAccess",
+            role_name=customer_access_role_name(settings.stack_name),
+            trusted_roles=[function.role for function in functions.with_access(Access.ASSUME_CUSTOMER_ROLE)],
+        )
+        onboarding = OnboardingTemplate(
+            self, "OnboardingTemplate", template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE
+        )
+        functions.use_customer_access(
+            customer_access_role=customer_access.role, onboarding_template_url=onboarding.template_url
+        )
         api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, settings=settings.api)
         Observability(
             self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=settings.alarm_email
         )
 
         self.data, self.functions, self.auth, self.api = data, functions, auth, api
+        self.customer_access, self.onboarding = customer_access, onboarding
         Tags.of(self).add("service", constants.SERVICE_NAME)
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the API (stage v1)")
@@ -121,6 +136,18 @@ class CloudivizeStack(Stack):
         CfnOutput(self, "HostedUiBaseUrl", value=auth.domain.base_url(), description="Cognito hosted UI / OAuth")
         CfnOutput(self, "TableName", value=data.table.table_name)
         CfnOutput(self, "FieldKeyArn", value=data.field_key.key_arn, description="KMS key sealing connection secrets")
+        CfnOutput(
+            self,
+            "CustomerAccessRoleArn",
+            value=customer_access.role_arn,
+            description="Cloudivize's principal: the principal ARN customers trust (with their External ID)",
+        )
+        CfnOutput(
+            self,
+            "OnboardingTemplateUrl",
+            value=onboarding.template_url,
+            description="Public HTTPS URL of the customer-role CloudFormation template (quick-create templateURL)",
+        )
 
 
 def cdk_json_context(path: Path = REPO_ROOT / "cdk.json") -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from infrastructure import constants
 from infrastructure.routes import FUNCTIONS, Access
 
-from .cfn import as_list, iam_statements, references, role_statements
+from .cfn import as_list, flatten, iam_statements, references, role_statements
 
 DATA_SERVICES = ("dynamodb:", "kms:")
 
@@ -39,11 +39,17 @@ def test_no_iam_statement_applies_data_actions_to_every_resource(synth):
             assert "*" not in json.dumps(statement.get("Resource")), logical_id
 
 
-def test_no_role_uses_an_aws_managed_policy_except_api_gateways_logging_role(synth):
+def test_no_role_uses_an_aws_managed_policy_except_two_cdk_service_roles(synth):
+    # API Gateway's logging role, and the basic execution role of CDK's BucketDeployment handler.
     cloudwatch_role = synth.logical_id(synth.stack.api.rest_api.node.find_child("CloudWatchRole"))
+    deployment_role = synth.logical_id(synth.stack.onboarding.deployment.handler_role)
+    allowed = {
+        cloudwatch_role: "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+        deployment_role: "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    }
     for logical_id, role in synth.resources("AWS::IAM::Role").items():
-        if logical_id != cloudwatch_role:
-            assert not role["Properties"].get("ManagedPolicyArns"), logical_id
+        managed = [flatten(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
+        assert managed == ([allowed[logical_id]] if logical_id in allowed else []), logical_id
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -152,7 +158,41 @@ def test_functions_write_only_their_own_log_group(synth):
         ], name
 
 
-def test_a_wildcard_resource_appears_only_for_x_ray(synth):
+def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_template_deployment(synth):
+    # Every allowed resource with a "*" anywhere in it (after joining its parts), and who may have it:
+    # X-Ray's write API (no resource-level permissions) in the functions' default policies; the customer-access
+    # role into customers' roles (accounts unknown at deploy time); CDK's BucketDeployment handler reading the
+    # staged asset and writing the onboarding template bucket's objects.
+    function_default_policies = {
+        synth.logical_id(function.role.node.find_child("DefaultPolicy")) for function in synth.stack.functions
+    }
+    customer_access_role = synth.logical_id(synth.stack.customer_access.role)
+    deployment_policy = synth.logical_id(
+        synth.stack.onboarding.deployment.handler_role.node.find_child("DefaultPolicy")
+    )
+    template_bucket = synth.logical_id(synth.stack.onboarding.bucket)
+    asset_objects = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
+
+    found = set()
     for logical_id, statement in iam_statements(synth.template):
-        if "*" in as_list(statement.get("Resource")):
-            assert set(_actions(statement)) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, logical_id
+        if statement["Effect"] != "Allow":
+            continue
+        for resource in map(flatten, as_list(statement.get("Resource"))):
+            if "*" not in resource:
+                continue
+            actions = frozenset(_actions(statement))
+            if logical_id in function_default_policies:
+                assert resource == "*", logical_id
+                assert actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, logical_id
+                found.add("x-ray")
+            elif logical_id == customer_access_role:
+                assert resource == "arn:<AWS::Partition>:iam::*:role/*"
+                assert actions == {"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"}
+                found.add("customer roles")
+            elif logical_id == deployment_policy:
+                assert resource in {asset_objects, f"<{template_bucket}.Arn>/*"}, resource
+                assert not any(action.startswith(("dynamodb:", "kms:", "sts:", "iam:")) for action in actions)
+                found.add(resource)
+            else:
+                raise AssertionError(f"{logical_id}: wildcard resource {resource} for {sorted(actions)}")
+    assert found == {"x-ray", "customer roles", asset_objects, f"<{template_bucket}.Arn>/*"}

@@ -11,6 +11,8 @@ from cdk_nag import AwsSolutionsChecks
 
 from infrastructure.routes import FUNCTIONS
 
+from .cfn import bucket_deployment_handler
+
 
 def _acknowledgements(app: App) -> dict[tuple[str, str], str]:
     found = {}
@@ -45,6 +47,31 @@ def test_acknowledgements_are_exactly_the_reviewed_ones_each_with_a_reason(synth
         construct = synth.stack.functions[name].node.path
         expected.add((f"{construct}/Role/DefaultPolicy", "AwsSolutions-IAM5[Resource::*]"))
         expected.add((f"{construct}/Function", "AwsSolutions-L1"))
+
+    # Cloudivize's principal may assume roles in any account (customers' accounts are unknown at deploy time).
+    expected.add((f"{stack}/CustomerAccess/Role", "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]"))
+    # The onboarding template is public (onboarding/* only) for customers' CloudFormation.
+    expected.add((f"{stack}/OnboardingTemplate/Bucket", "AwsSolutions-S2"))
+    # CDK's BucketDeployment handler (a singleton at stack level) that publishes the template.
+    handler = bucket_deployment_handler(synth.stack).node.path
+    template_bucket = synth.logical_id(synth.stack.onboarding.bucket)
+    expected |= {
+        (handler, "AwsSolutions-L1"),
+        (
+            f"{handler}/ServiceRole",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        ),
+    }
+    for finding in (
+        "Action::s3:Abort*",
+        "Action::s3:DeleteObject*",
+        "Action::s3:GetBucket*",
+        "Action::s3:GetObject*",
+        "Action::s3:List*",
+        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+        f"Resource::<{template_bucket}.Arn>/*",
+    ):
+        expected.add((f"{handler}/ServiceRole/DefaultPolicy", f"AwsSolutions-IAM5[{finding}]"))
 
     acknowledgements = _acknowledgements(synth.app)
     assert set(acknowledgements) == expected

@@ -1,0 +1,283 @@
+"""Reaching customers' AWS accounts (DESIGN §6): Cloudivize's principal, and the template customers deploy.
+
+* **The customer-access role** is "Cloudivize's principal": the one role customers name in their role's trust
+  policy. It has a fixed name (``<stack name>-CustomerAccess``) so its ARN is stable and can be documented.
+  Only the functions whose access includes ``ASSUME_CUSTOMER_ROLE`` may assume it; from that session they
+  assume the customer's role. Its own policy lets it open sessions in other accounts only as
+  ``Cloudivize-Session`` and only with an External ID, and never into a role of Cloudivize's own account.
+* **The onboarding template** is the generic CloudFormation template customers deploy (the same file the API
+  answers), published in a bucket of the stack so that a quick-create console link (``templateURL=``) can
+  read it. Only the ``onboarding/`` prefix is public, read-only; ACLs are disabled; TLS is enforced.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Acknowledgment, Aws, Duration, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from infrastructure import constants
+
+ROLE_NAME_SUFFIX = "-CustomerAccess"
+MAX_ROLE_NAME_LENGTH = 64  # IAM's limit
+# What the customer-access role may do in a customer's account: open the session (AssumeRole), name the
+# signed-in user in it (SetSourceIdentity) and tag it (TagSession). The customer's trust policy allows the same.
+CUSTOMER_ROLE_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
+MAX_SESSION_DURATION = Duration.hours(1)  # role chaining caps sessions at 1 h anyway
+
+PUBLIC_PREFIX = "onboarding/"  # the only public part of the onboarding bucket
+TEMPLATE_CONTENT_TYPE = "application/yaml"
+ACCESS_LOG_DAYS = 90  # like the API and function logs (three months)
+NONCURRENT_TEMPLATE_DAYS = 90
+
+# What BucketDeployment grants its handler (aws-cdk-lib): read on the asset bucket, read/write on the destination.
+DEPLOYMENT_ASSET_READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
+DEPLOYMENT_WILDCARD_ACTIONS = ("s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")
+
+
+def customer_access_role_name(stack_name: str) -> str:
+    """The fixed, documented name of Cloudivize's principal: ``<stack name>-CustomerAccess``."""
+    name = f"{stack_name}{ROLE_NAME_SUFFIX}"
+    if len(name) > MAX_ROLE_NAME_LENGTH:
+        raise ValueError(
+            f"stack name {stack_name!r} is too long: the customer-access role {name!r} would exceed "
+            f"{MAX_ROLE_NAME_LENGTH} characters (keep the stack name to "
+            f"{MAX_ROLE_NAME_LENGTH - len(ROLE_NAME_SUFFIX)} or fewer)"
+        )
+    return name
+
+
+def customer_role_arns() -> str:
+    """Every role in every account: customers' accounts are not known when the stack is deployed."""
+    return f"arn:{Aws.PARTITION}:iam::*:role/*"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def nag_flatten(value: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag names it in a finding (its ``flattenCfnReference``):
+    ``Fn::Join`` joined, ``Ref`` as ``<Name>``, ``Fn::GetAtt`` as ``<Resource.Attribute>``, ``${X}`` as ``<X>``."""
+    if isinstance(value, str):
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict) and "Fn::Join" in value:
+        delimiter, items = value["Fn::Join"]
+        return delimiter.join(nag_flatten(item) for item in items)
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        return nag_flatten(value["Fn::Sub"])
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        resource, attribute = value["Fn::GetAtt"]
+        return f"<{nag_flatten(resource)}.{nag_flatten(attribute)}>"
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{nag_flatten(value['Ref'])}>"
+    return json.dumps(value, separators=(",", ":"))
+
+
+class CustomerAccess(Construct):
+    """Cloudivize's principal: the one role customers trust, assumable only by the given function roles."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, role_name: str, trusted_roles: Sequence[iam.IRole]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not trusted_roles:
+            raise ValueError("the customer-access role needs at least one function allowed to assume it")
+        own_account_roles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/*"
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,
+            description="Cloudivize's principal: the role customers trust (with their External ID); it opens "
+            f"{constants.CUSTOMER_SESSION_NAME} sessions in customers' roles for Cloudivize's functions",
+            # Only the functions that reach customers' clouds; never the account root (which would let any
+            # principal of this account with sts:AssumeRole on "*" in).
+            assumed_by=iam.CompositePrincipal(*(iam.ArnPrincipal(role.role_arn) for role in trusted_roles)),
+            max_session_duration=MAX_SESSION_DURATION,
+            inline_policies={
+                "AssumeCustomerRoles": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="CustomerRolesAsCloudivizeSessionWithExternalId",
+                            actions=list(CUSTOMER_ROLE_ACTIONS),
+                            resources=[customer_role_arns()],
+                            conditions={
+                                # Customers see this name in CloudTrail; no session can be opened under another.
+                                "StringEquals": {"sts:RoleSessionName": constants.CUSTOMER_SESSION_NAME},
+                                # Never without an External ID (confused-deputy defence).
+                                "Null": {"sts:ExternalId": "false"},
+                            },
+                        ),
+                        # Roles of this account that trust the account root (e.g. the CDK bootstrap roles) would
+                        # accept any principal of the account that is allowed sts:AssumeRole: a connection must
+                        # never lead back into Cloudivize's own account.
+                        iam.PolicyStatement(
+                            sid="NeverIntoCloudivizesOwnAccount",
+                            effect=iam.Effect.DENY,
+                            actions=list(CUSTOMER_ROLE_ACTIONS),
+                            resources=[own_account_roles],
+                        ),
+                    ]
+                )
+            },
+        )
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]",
+                reason="Customer-access role (Cloudivize's principal): customers' accounts and role names are "
+                "not known at deploy time, each customer's role trusts this role with its own External ID; the "
+                "statement is limited to sts:AssumeRole/SetSourceIdentity/TagSession, session name "
+                f"{constants.CUSTOMER_SESSION_NAME}, an External ID present, and never this account's roles.",
+            )
+        )
+
+    @property
+    def role_arn(self) -> str:
+        return self.role.role_arn
+
+
+class OnboardingTemplate(Construct):
+    """The customer-role CloudFormation template, published for quick-create links at a public HTTPS URL."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        template_file: Path,
+        key: str = constants.ONBOARDING_TEMPLATE_KEY,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not key.startswith(PUBLIC_PREFIX):
+            raise ValueError(f"the onboarding template key {key!r} must be under the public prefix {PUBLIC_PREFIX}")
+        self.key = key
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # server access logging delivers only to SSE-S3 buckets
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
+        )  # cdk-nag's S1 accepts it unlogged: it is the destination of another bucket's access logs
+
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            # SSE-S3, not KMS: anonymous readers (customers' CloudFormation) cannot use a KMS key.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            # No ACL can make anything public; only the bucket policy below does, and only for onboarding/*.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            block_public_access=s3.BlockPublicAccess(
+                block_public_acls=True,
+                ignore_public_acls=True,
+                block_public_policy=False,
+                restrict_public_buckets=False,
+            ),
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="onboarding-template/",
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(NONCURRENT_TEMPLATE_DAYS))],
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PublicReadOnboardingTemplates",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject"],  # the current version only; no listing, no old versions
+                resources=[self.bucket.arn_for_objects(f"{PUBLIC_PREFIX}*")],
+            )
+        )
+        Validations.of(self.bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-S2",
+                reason="Onboarding template bucket: customers' CloudFormation consoles (any account) read the "
+                f"template by its HTTPS URL (quick-create templateURL), so the bucket policy makes {PUBLIC_PREFIX}* "
+                "publicly readable (s3:GetObject only); public ACLs are blocked and ignored, ACLs are disabled.",
+            )
+        )
+
+        self.deployment = s3deploy.BucketDeployment(
+            self,
+            "Publish",
+            # The file itself (the one the API answers), not a copy: read at synth time.
+            sources=[s3deploy.Source.data(key, template_file.read_text(encoding="utf-8"))],
+            destination_bucket=self.bucket,
+            content_type=TEMPLATE_CONTENT_TYPE,
+        )
+        self._acknowledge_deployment_handler()
+
+    @property
+    def template_url(self) -> str:
+        """Virtual-hosted HTTPS URL of the published template (what ``templateURL=`` takes)."""
+        return f"https://{self.bucket.bucket_regional_domain_name}/{self.key}"
+
+    def _acknowledge_deployment_handler(self) -> None:
+        """The BucketDeployment's handler: a CDK-managed singleton Lambda (at stack level) with its own role.
+
+        Its findings are acknowledged on that function and that role only, each by its exact id. The asset
+        bucket's name depends on the environment (tokens when environment-agnostic, literals when the CLI sets
+        an account and region), so its finding is rendered from the policy CDK wrote, as cdk-nag renders it.
+        """
+        stack = Stack.of(self)
+        role = self.deployment.handler_role
+        [handler] = [
+            child
+            for child in stack.node.children
+            if isinstance(child, lambda_.Function) and child.role is not None and child.role.node.path == role.node.path
+        ]
+        what = "CDK BucketDeployment handler (CDK-managed custom resource that copies the onboarding template)"
+        Validations.of(handler).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-L1",
+                reason=f"{what}: CDK chooses and pins this singleton's runtime with the aws-cdk-lib release; it runs "
+                "only at deploy time, and is upgraded by upgrading aws-cdk-lib, not here.",
+            )
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                reason=f"{what}: CDK attaches the AWS managed basic execution policy (writing its own logs) to "
+                "this singleton's role; the handler's permissions are not configurable without replacing it.",
+            )
+        )
+
+        default_policy = role.node.find_child("DefaultPolicy")
+        document = stack.resolve(default_policy.document)  # type: ignore[attr-defined]
+        own_objects = nag_flatten(stack.resolve(self.bucket.arn_for_objects("*")))
+        asset_objects = {
+            flat
+            for statement in document["Statement"]
+            if set(_as_list(statement["Action"])) == set(DEPLOYMENT_ASSET_READ_ACTIONS)
+            for flat in map(nag_flatten, _as_list(statement["Resource"]))
+            if flat.endswith("/*")
+        }
+        if len(asset_objects) != 1:  # one asset bucket per environment
+            raise ValueError(f"unexpected BucketDeployment policy (aws-cdk-lib changed?): {document}")
+        findings = {
+            f"Action::{action}": "the CDK-generated grant of reading the staged asset and syncing into the bucket"
+            for action in DEPLOYMENT_WILDCARD_ACTIONS
+        }
+        findings[f"Resource::{asset_objects.pop()}"] = "the staged template zip in the CDK bootstrap asset bucket"
+        findings[f"Resource::{own_objects}"] = "the objects of the onboarding template bucket it publishes to"
+        for finding, granted in findings.items():
+            Validations.of(default_policy).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[{finding}]",
+                    reason=f"{what}: {granted}; CDK writes this policy (prefix wildcards) for its handler, "
+                    "which only runs when CloudFormation deploys the stack.",
+                )
+            )
