@@ -24,3 +24,13 @@ IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 # Keys every field-level encryption context carries (cloudivize.crypto builds the context; the CDK stack
 # requires these keys in its KMS grant conditions). A unit test keeps the two in sync.
 ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")
+
+# Reaching customers' AWS accounts (DESIGN §6). The functions that call customers' clouds first assume the
+# customer-access role (the one principal customers trust), then the customer's role from that session.
+ENV_CUSTOMER_ACCESS_ROLE_ARN = "CUSTOMER_ACCESS_ROLE_ARN"
+ENV_ONBOARDING_TEMPLATE_URL = "ONBOARDING_TEMPLATE_URL"
+CUSTOMER_SESSION_NAME = "Cloudivize-Session"  # what customers see in CloudTrail
+# The generic CloudFormation template customers deploy (read-only role, optional operate permissions).
+# The API answers it and the stack publishes it; both read this one file.
+CUSTOMER_ROLE_TEMPLATE = "layers/cloudivize/aws_access/customer-role.yaml"
+ONBOARDING_TEMPLATE_KEY = "onboarding/aws/customer-role.yaml"

@@ -20,6 +20,7 @@ class Access(StrEnum):
     UNSEAL = "unseal"  # decrypt with the field-level key (kms:Decrypt), context-bound
     SET_TENANT_ATTRIBUTE = "set_tenant_attribute"  # cognito-idp:AdminUpdateUserAttributes on the pool
     IDEMPOTENCY = "idempotency"  # read/write idempotency records (retried creates)
+    ASSUME_CUSTOMER_ROLE = "assume_customer_role"  # via the customer-access role, into customers' roles
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Route:
         return re.compile(f"^{regex}$")
 
 
+# Reading a connection (sealed descriptors and credentials) and reaching the customer's cloud with it.
+_CLOUD_ACCESS = frozenset({Access.TABLE_READ, Access.UNSEAL, Access.ASSUME_CUSTOMER_ROLE})
+
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
@@ -69,12 +73,44 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec(
             name="connections",
             description="Connection records: add, list, read, change, remove, re-verify",
-            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.UNSEAL}),
+            access=frozenset(
+                {
+                    Access.TABLE_READ,
+                    Access.TABLE_WRITE,
+                    Access.SEAL,
+                    Access.UNSEAL,
+                    Access.IDEMPOTENCY,
+                    Access.ASSUME_CUSTOMER_ROLE,  # live verification
+                }
+            ),
         ),
         FunctionSpec(
             name="post_confirmation",
             description="Cognito post-confirmation trigger: creates the tenant and its External ID",
             access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.SET_TENANT_ATTRIBUTE}),
+        ),
+        FunctionSpec(
+            name="onboarding",
+            description="What customers need to connect: GET /onboarding/aws and /onboarding/azure",
+            access=frozenset({Access.TABLE_READ, Access.UNSEAL}),
+        ),
+        FunctionSpec(
+            name="assets",
+            description="Live assets of a connection (never stored)",
+            access=_CLOUD_ACCESS,
+            memory_mb=1024,
+            timeout_seconds=29,
+        ),
+        FunctionSpec(
+            name="actions",
+            description="Operate on a connection's assets (start/stop/reboot/tag)",
+            access=_CLOUD_ACCESS,
+            timeout_seconds=29,
+        ),
+        FunctionSpec(
+            name="activity",
+            description="Cloudivize's activity in the customer's CloudTrail",
+            access=_CLOUD_ACCESS,
         ),
     )
 }
@@ -90,6 +126,11 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/connections/{connection_id}", "connections"),
     Route("DELETE", "/connections/{connection_id}", "connections"),
     Route("POST", "/connections/{connection_id}/verify", "connections"),
+    Route("GET", "/onboarding/aws", "onboarding"),
+    Route("GET", "/onboarding/azure", "onboarding"),
+    Route("GET", "/connections/{connection_id}/assets", "assets"),
+    Route("POST", "/connections/{connection_id}/actions", "actions"),
+    Route("GET", "/connections/{connection_id}/activity", "activity"),
 )
 
 

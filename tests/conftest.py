@@ -21,6 +21,8 @@ os.environ.update(
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "cloudivize",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        # moto loads thousands of public AMIs into every region it touches; the tests name their own image.
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
     }
 )
 os.environ.pop("AWS_PROFILE", None)
@@ -31,8 +33,16 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 def _fresh_cached_clients():
     """Clients and settings are cached per warm container; each test is a new container."""
     from cloudivize import config, crypto, idempotency, identity, repository
+    from cloudivize.aws_access import access
 
-    caches = (config.get_settings, crypto.sealer_for, identity._cognito, repository._table, idempotency._run_once)
+    caches = (
+        config.get_settings,
+        crypto.sealer_for,
+        identity._cognito,
+        repository._table,
+        idempotency._run_once,
+        access.customer_sessions,
+    )
     for cached in caches:
         cached.cache_clear()
     yield
@@ -93,6 +103,34 @@ class FakeCloud:
         user = boto3.client("cognito-idp").admin_get_user(UserPoolId=self.user_pool_id, Username=username)
         return {a["Name"]: a["Value"] for a in user["UserAttributes"]}
 
+    def confirm_user(self, email: str) -> dict[str, str]:
+        """Sign a user up the way Cognito would (post-confirmation trigger included); their token claims."""
+        from functions.post_confirmation import handler
+        from infrastructure.local.events import post_confirmation_event
+        from tests.utils import LambdaContext, claims_for
+
+        user = self.add_user(email)
+        event = post_confirmation_event(
+            region="us-east-1",
+            user_pool_id=self.user_pool_id,
+            client_id="client",
+            username=user["username"],
+            user_attributes={"sub": user["sub"], "email": email, "email_verified": "true"},
+        )
+        handler.lambda_handler(event, LambdaContext())
+        return claims_for(self.user_attributes(user["username"])["custom:tenant_id"], user["sub"], email)
+
+    def external_id(self, tenant_id: str) -> str:
+        from cloudivize.crypto import FieldSealer
+        from cloudivize.repository import Table
+        from cloudivize.tenants import read_external_id
+
+        return read_external_id(Table(self.table_name), FieldSealer(self.field_key_arn), tenant_id)
+
+
+PRINCIPAL_ARN = "arn:aws:iam::123456789012:role/Cloudivize-CustomerAccess"
+TEMPLATE_URL = "https://cloudivize-templates.s3.us-east-1.amazonaws.com/onboarding/aws/customer-role.yaml"
+
 
 @pytest.fixture
 def cloud(monkeypatch) -> FakeCloud:
@@ -123,4 +161,39 @@ def cloud(monkeypatch) -> FakeCloud:
         monkeypatch.setenv(constants.ENV_TABLE_NAME, "cloudivize-unit")
         monkeypatch.setenv(constants.ENV_FIELD_KEY_ARN, key_arn)
         monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "cloudivize-unit-idempotency")
+        monkeypatch.setenv(constants.ENV_CUSTOMER_ACCESS_ROLE_ARN, PRINCIPAL_ARN)
+        monkeypatch.setenv(constants.ENV_ONBOARDING_TEMPLATE_URL, TEMPLATE_URL)
         yield FakeCloud(table_name="cloudivize-unit", field_key_arn=key_arn, user_pool_id=pool_id)
+
+
+@dataclass
+class Customer:
+    """A signed-up tenant and the AWS account it connects (a role from Cloudivize's template, some instances)."""
+
+    claims: dict[str, str]
+    external_id: str
+    account: object  # infrastructure.local.customer_account.CustomerAccount
+
+
+def _customer(cloud: FakeCloud, email: str, *, allow_operations: bool) -> Customer:
+    from cloudivize.aws_access.onboarding import trust_policy
+    from infrastructure.local.customer_account import seed_customer_account
+
+    claims = cloud.confirm_user(email)
+    external_id = cloud.external_id(claims["custom:tenant_id"])
+    account = seed_customer_account(
+        trust_policy=trust_policy(PRINCIPAL_ARN, external_id), allow_operations=allow_operations
+    )
+    return Customer(claims=claims, external_id=external_id, account=account)
+
+
+@pytest.fixture
+def customer(cloud) -> Customer:
+    """A tenant whose account role is read-only (the template's default)."""
+    return _customer(cloud, "owner@example.com", allow_operations=False)
+
+
+@pytest.fixture
+def operating_customer(cloud) -> Customer:
+    """A tenant whose account role also allows operations (AllowOperations=true)."""
+    return _customer(cloud, "operator@example.com", allow_operations=True)

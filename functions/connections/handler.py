@@ -9,9 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudivize.api import build_resolver, handle
-from cloudivize.config import get_settings
 from cloudivize.connections import Connections
-from cloudivize.crypto import sealer_for
 from cloudivize.idempotency import CONFIG as IDEMPOTENCY_CONFIG
 from cloudivize.idempotency import once
 from cloudivize.models.connections import (
@@ -22,7 +20,6 @@ from cloudivize.models.connections import (
     Verification,
 )
 from cloudivize.observability import logger, tracer
-from cloudivize.repository import Table
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -45,8 +42,7 @@ IfMatch = Annotated[
 
 
 def _connections() -> Connections:
-    settings = get_settings()
-    return Connections(Table(settings.table_name), sealer_for(settings.field_key_arn), current_caller(router))
+    return Connections.of(current_caller(router))
 
 
 def _etag(connection: Connection) -> dict[str, str]:

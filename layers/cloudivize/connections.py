@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cloudivize.crypto import FieldSealer, SealContext
+from cloudivize.config import get_settings
+from cloudivize.crypto import FieldSealer, SealContext, sealer_for
 from cloudivize.errors import (
     BadRequest,
     NotFound,
@@ -76,6 +77,29 @@ class Opened:
         return int(self.item["version"])
 
 
+@dataclass(frozen=True)
+class ConnectionInUse:
+    """What a call into the customer's cloud needs; lives for one request, never stored or logged."""
+
+    connection_id: str
+    tenant_id: str
+    user_id: str
+    provider: str
+    regions: list[str] | None
+    descriptors: dict[str, Any] = field(repr=False)
+    credentials: dict[str, Any] = field(repr=False)
+
+    def verification_request(self) -> VerificationRequest:
+        return VerificationRequest(
+            tenant_id=self.tenant_id,
+            user_id=self.user_id,
+            provider=self.provider,
+            descriptors=self.descriptors,
+            credentials=self.credentials,
+            regions=self.regions,
+        )
+
+
 class Connections:
     """The connection use cases of one tenant's caller."""
 
@@ -84,6 +108,12 @@ class Connections:
         self._sealer = sealer
         self._caller = caller
         self._partition = tenant_partition(caller.tenant_id)
+
+    @classmethod
+    def of(cls, caller: Caller) -> Connections:
+        """The caller's connections in the configured table, sealed with the configured field key."""
+        settings = get_settings()
+        return cls(Table(settings.table_name), sealer_for(settings.field_key_arn), caller)
 
     # --- sealing: the only code that builds a connection's encryption context ---------------------------
     def _context(self, connection_id: str, purpose: str) -> SealContext:
@@ -104,8 +134,9 @@ class Connections:
         connection_id = str(uuid.uuid4())
         descriptors, credentials = _parts_of(request)
         status, verified_at = "unverified", None
+        regions = request.regions if isinstance(request, AwsConnectionCreate) else None
         if request.verify:
-            self._require_verified(request.provider, descriptors, credentials)
+            self._require_verified(request.provider, descriptors, credentials, regions)
             status, verified_at = "verified", _now()
         now = _now()
         item: dict[str, Any] = {
@@ -168,7 +199,7 @@ class Connections:
             descriptors["secret_hint"] = secret[:SECRET_HINT_LENGTH]
             credentials = {"application_secret": secret}
             if patch.verify:
-                self._require_verified(provider, descriptors, credentials)
+                self._require_verified(provider, descriptors, credentials, None)
                 changes.update(status="verified", last_verified_at=_now())
             else:
                 changes["status"] = "unverified"
@@ -195,9 +226,7 @@ class Connections:
     def verify(self, connection_id: str) -> Verification:
         """Re-check a stored connection and record the outcome in its status."""
         opened = self._load(connection_id)
-        result = verify(
-            self._request(opened.item["provider"], opened.descriptors, self._open(opened.item, CREDENTIALS))
-        )
+        result = verify(self.for_use(connection_id, opened).verification_request())
         changes = {"status": "verified" if result.ok else "failed", "last_verified_at": _now()}
         try:
             self._table.update(
@@ -216,19 +245,34 @@ class Connections:
             raise _not_found(connection_id)
         return Opened(item=item, descriptors=self._open(item, DESCRIPTORS))
 
-    def _request(self, provider: str, descriptors: dict, credentials: dict) -> VerificationRequest:
-        return VerificationRequest(
+    def for_use(self, connection_id: str, opened: Opened | None = None) -> ConnectionInUse:
+        """A stored connection, opened (credentials included) to act on the customer's cloud for one request."""
+        opened = opened or self._load(connection_id)
+        return ConnectionInUse(
+            connection_id=connection_id,
             tenant_id=self._caller.tenant_id,
             user_id=self._caller.user_id,
-            provider=provider,
-            descriptors=descriptors,
-            credentials=credentials,
+            provider=opened.item["provider"],
+            regions=opened.item.get("regions"),
+            descriptors=opened.descriptors,
+            credentials=self._open(opened.item, CREDENTIALS),
         )
 
-    def _require_verified(self, provider: str, descriptors: dict, credentials: dict) -> None:
-        result = verify(self._request(provider, descriptors, credentials))
+    def _require_verified(self, provider: str, descriptors: dict, credentials: dict, regions: list[str] | None) -> None:
+        result = verify(
+            VerificationRequest(
+                tenant_id=self._caller.tenant_id,
+                user_id=self._caller.user_id,
+                provider=provider,
+                descriptors=descriptors,
+                credentials=credentials,
+                regions=regions,
+            )
+        )
         if not result.ok:
-            failed = "; ".join(f"{check.name}: {check.detail}" for check in result.checks if not check.ok)
+            failed = "; ".join(
+                f"{check.name}: {check.detail}" for check in result.checks if check.required and not check.ok
+            )
             raise Unprocessable(
                 f"Cloudivize could not verify this connection, so nothing was stored. {failed}",
                 checks=[check.model_dump() for check in result.checks],

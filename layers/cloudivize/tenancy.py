@@ -35,6 +35,8 @@ def _identities(claims: Mapping[str, Any]) -> list[dict[str, Any]]:
             raw = json.loads(raw)
         except ValueError:
             return []
+    if isinstance(raw, dict):  # a single identity, as some token paths render it
+        raw = [raw]
     return [item for item in raw or [] if isinstance(item, dict)]
 
 

@@ -20,8 +20,9 @@ class VerificationRequest:
     tenant_id: str
     user_id: str
     provider: str
-    descriptors: dict[str, Any]
+    descriptors: dict[str, Any] = field(repr=False)
     credentials: dict[str, Any] = field(default_factory=dict, repr=False)  # never printed
+    regions: list[str] | None = None
 
 
 Verifier = Callable[[VerificationRequest], Verification]
@@ -34,7 +35,13 @@ def _not_available(request: VerificationRequest) -> Verification:
     )
 
 
-VERIFIERS: dict[str, Verifier] = {}
+def _verify_aws(request: VerificationRequest) -> Verification:
+    from cloudivize.aws_access.verify import verify_aws  # imported on use: only AWS verifications pay for it
+
+    return verify_aws(request)
+
+
+VERIFIERS: dict[str, Verifier] = {"aws": _verify_aws}
 
 
 def verify(request: VerificationRequest) -> Verification:

@@ -4,11 +4,7 @@ sensitive field is sealed and bound to its record, and no secret reaches a respo
 import boto3
 import pytest
 
-from cloudivize.repository import Table
-from cloudivize.tenants import read_external_id
-from functions.post_confirmation import handler as post_confirmation
-from infrastructure.local.events import post_confirmation_event
-from tests.utils import LambdaContext, call_api, claims_for
+from tests.utils import call_api, claims_for
 
 ROLE_ARN = "arn:aws:iam::210987654321:role/CloudivizeReadOnly"
 DIRECTORY_ID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
@@ -30,24 +26,10 @@ ALLOWED_ATTRIBUTES = {
 SEALED_ATTRIBUTES = {"external_id_sealed", "descriptors_sealed", "credentials_sealed"}
 
 
-def confirm_user(cloud, email):
-    user = cloud.add_user(email)
-    event = post_confirmation_event(
-        region="us-east-1",
-        user_pool_id=cloud.user_pool_id,
-        client_id="client",
-        username=user["username"],
-        user_attributes={"sub": user["sub"], "email": email, "email_verified": "true"},
-    )
-    post_confirmation.lambda_handler(event, LambdaContext())
-    tenant_id = cloud.user_attributes(user["username"])["custom:tenant_id"]
-    return claims_for(tenant_id, user["sub"], email)
-
-
 @pytest.fixture
 def scenario(cloud, debug_logs):
     """A full run through every route that stores something, for two tenants, logging at DEBUG."""
-    ana, bo = confirm_user(cloud, "ana@example.com"), confirm_user(cloud, "bo@example.com")
+    ana, bo = cloud.confirm_user("ana@example.com"), cloud.confirm_user("bo@example.com")
     responses = []
 
     def api(*args, **kwargs):
@@ -118,8 +100,7 @@ def scenario(cloud, debug_logs):
     api("GET", "/settings", claims=ana)
     api("GET", "/me", claims=bo)
 
-    table, sealer = Table(cloud.table_name), __import__("cloudivize.crypto").crypto.FieldSealer(cloud.field_key_arn)
-    external_ids = [read_external_id(table, sealer, c["custom:tenant_id"]) for c in (ana, bo)]
+    external_ids = [cloud.external_id(c["custom:tenant_id"]) for c in (ana, bo)]
     secrets = [AZURE_SECRET, ROTATED_SECRET, *external_ids]
     return {"responses": responses, "logs": debug_logs, "secrets": secrets, "cloud": cloud}  # fmt: skip
 

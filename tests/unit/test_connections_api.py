@@ -122,7 +122,9 @@ def test_failed_verification_is_422_with_the_checks_and_stores_nothing(cloud, mo
     response = create(body=aws_body(verify=True))
 
     assert response.status == 422
-    assert response.json()["checks"] == [{"name": "role_assumable", "ok": False, "detail": "Trust Cloudivize."}]
+    assert response.json()["checks"] == [
+        {"name": "role_assumable", "ok": False, "detail": "Trust Cloudivize.", "required": True}
+    ]
     assert cloud.items() == []
 
 

@@ -98,6 +98,7 @@ class Check(BaseModel):
     name: str
     ok: bool
     detail: str
+    required: bool = Field(default=True, description="A failed required check means Cloudivize cannot use it")
 
 
 class Verification(BaseModel):

@@ -1,0 +1,42 @@
+"""GET /connections/{id}/assets: the connection's assets, listed live (never stored)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloudivize.api import build_resolver, handle
+from cloudivize.cloud_assets import list_assets
+from cloudivize.connections import Connections
+from cloudivize.models.assets import AssetPage
+from cloudivize.observability import logger, tracer
+from cloudivize.tenancy import current_caller
+
+router = Router()
+
+
+@router.get("/connections/<connection_id>/assets", summary="Live assets of a connection", tags=["assets"])
+def get_assets(
+    connection_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")],
+    type: Annotated[
+        list[str] | None, Query(max_length=20, description='Asset types, e.g. "ec2:instance" (repeatable)')
+    ] = None,
+    region: Annotated[str | None, Query(max_length=64, description="One region (AWS) or location")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    next_token: Annotated[str | None, Query(max_length=512)] = None,
+) -> AssetPage:
+    connection = Connections.of(current_caller(router)).for_use(connection_id)
+    page = list_assets(connection, types=set(type) if type else None, region=region, limit=limit, next_token=next_token)
+    logger.info("Assets listed", extra={"connection_id": connection_id, "count": len(page.items)})
+    return page
+
+
+app = build_resolver(router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return handle(app, event, context)

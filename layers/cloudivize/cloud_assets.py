@@ -1,0 +1,70 @@
+"""Assets, actions and activity of one connection, whatever its provider (the provider SDK loads on use)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cloudivize.connections import ConnectionInUse
+from cloudivize.errors import Unprocessable
+from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, AssetPage
+from cloudivize.paging import page_of
+
+
+def _azure_not_yet(what: str) -> Unprocessable:
+    return Unprocessable(f"{what} is not available for Azure connections yet.")
+
+
+def list_assets(
+    connection: ConnectionInUse, *, types: set[str] | None, region: str | None, limit: int, next_token: str | None
+) -> AssetPage:
+    if connection.provider != "aws":
+        raise _azure_not_yet("Listing assets")
+    from cloudivize.aws_access.access import home_region, open_session
+    from cloudivize.aws_access.inventory import enabled_regions
+    from cloudivize.aws_access.inventory import list_assets as list_aws_assets
+
+    role_arn = connection.descriptors["role_arn"]
+    session = open_session(tenant_id=connection.tenant_id, user_id=connection.user_id, role_arn=role_arn)
+    home = home_region(role_arn)
+    regions = connection.regions or enabled_regions(session, home)
+    if region is not None:
+        if region not in regions:
+            raise Unprocessable(
+                f"Region {region} is not one of this connection's regions ({', '.join(regions)}).",
+                errors=[{"field": "region", "in": "query", "type": "not_in_connection", "message": "unknown region"}],
+            )
+        regions = [region]
+    assets, errors = list_aws_assets(session, regions=regions, home_region=home, types=types)
+    items, token = page_of(assets, limit=limit, token=next_token, query=(sorted(types or []), region))
+    return AssetPage(items=items, next_token=token, errors=errors)
+
+
+def run_action(connection: ConnectionInUse, request: ActionRequest) -> ActionResponse:
+    if connection.provider != "aws":
+        raise _azure_not_yet("Operating on assets")
+    from cloudivize.aws_access.access import home_region, open_session
+    from cloudivize.aws_access.operations import run_action as run_aws_action
+
+    role_arn = connection.descriptors["role_arn"]
+    session = open_session(tenant_id=connection.tenant_id, user_id=connection.user_id, role_arn=role_arn)
+    return run_aws_action(session, request, home_region(role_arn))
+
+
+def activity(
+    connection: ConnectionInUse,
+    *,
+    region: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    next_token: str | None,
+) -> ActivityPage:
+    if connection.provider != "aws":
+        raise Unprocessable("Activity is read from AWS CloudTrail: it is available for AWS connections.")
+    from cloudivize.aws_access.access import home_region, open_session
+    from cloudivize.aws_access.activity import cloudivize_activity
+
+    role_arn = connection.descriptors["role_arn"]
+    session = open_session(tenant_id=connection.tenant_id, user_id=connection.user_id, role_arn=role_arn)
+    where = region or (connection.regions or [home_region(role_arn)])[0]
+    return cloudivize_activity(session, region=where, start=start, end=end, limit=limit, next_token=next_token)

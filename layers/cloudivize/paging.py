@@ -1,0 +1,38 @@
+"""Paging over lists computed live (assets): the token carries an offset bound to the query it came from."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import TypeVar
+
+from cloudivize.errors import BadRequest
+
+T = TypeVar("T")
+
+
+def _fingerprint(query: Sequence[object]) -> str:
+    return hashlib.sha256(json.dumps([str(part) for part in query]).encode()).hexdigest()[:16]
+
+
+def page_of(
+    items: Sequence[T], *, limit: int, token: str | None, query: Sequence[object]
+) -> tuple[list[T], str | None]:
+    """One page of ``items`` and the token for the next, which only the same ``query`` accepts."""
+    offset = 0
+    if token:
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            offset, bound = int(decoded["offset"]), decoded["query"]
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            raise BadRequest("The next_token is not one this listing issued; start again without it.") from None
+        if bound != _fingerprint(query) or offset < 0:
+            raise BadRequest("The next_token belongs to another query; start again without it.")
+    end = offset + limit
+    if end >= len(items):
+        return list(items[offset:]), None
+    next_token = json.dumps({"offset": end, "query": _fingerprint(query)}).encode()
+    return list(items[offset:end]), base64.urlsafe_b64encode(next_token).decode().rstrip("=")

@@ -1,0 +1,148 @@
+"""AssumeRole as customers see it in CloudTrail: External ID, session name, source identity, reuse."""
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from cloudivize.aws_access.sessions import CustomerSessions, source_identity_for
+from cloudivize.errors import ServiceUnavailable, Unprocessable
+
+ROLE = "arn:aws:iam::210987654321:role/CloudivizeAccess"
+EXTERNAL_ID = "Z" * 48
+
+
+def credentials(minutes=15):
+    return {
+        "AccessKeyId": "ASIAEXAMPLE000000000",
+        "SecretAccessKey": "secret-from-sts",
+        "SessionToken": "token-from-sts-0000",
+        "Expiration": datetime.now(UTC) + timedelta(minutes=minutes),
+    }
+
+
+def assumed(minutes=15):
+    return {
+        "Credentials": credentials(minutes),
+        "AssumedRoleUser": {
+            "AssumedRoleId": "AROAEXAMPLE:Cloudivize-Session",
+            "Arn": "arn:aws:sts::210987654321:assumed-role/CloudivizeAccess/Cloudivize-Session",
+        },
+    }
+
+
+@pytest.fixture
+def sts(monkeypatch):
+    client = boto3.client("sts", region_name="us-east-1")
+    stubber = Stubber(client)
+    monkeypatch.setattr(CustomerSessions, "_sts", lambda self, session=None: client)
+    with stubber:
+        yield stubber
+    stubber.assert_no_pending_responses()
+
+
+def expected(**extra):
+    return {
+        "RoleArn": ROLE,
+        "RoleSessionName": "Cloudivize-Session",
+        "ExternalId": EXTERNAL_ID,
+        "DurationSeconds": 900,
+    } | extra
+
+
+def test_assume_role_passes_the_external_id_the_session_name_and_the_user(sts):
+    sts.add_response("assume_role", assumed(), expected(SourceIdentity="user-1"))
+
+    session = CustomerSessions(None, "us-east-1").open(
+        tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID
+    )
+
+    assert session.assumed_arn.endswith("/Cloudivize-Session")
+    assert session.source_identity == "user-1"
+
+
+def test_the_customer_access_role_is_assumed_first_and_then_reused(sts):
+    broker = "arn:aws:iam::123456789012:role/Cloudivize-CustomerAccess"
+    sts.add_response("assume_role", assumed(60), {"RoleArn": broker, "RoleSessionName": ANY, "DurationSeconds": 3600})
+    sts.add_response("assume_role", assumed(), expected(SourceIdentity="user-1"))
+    sts.add_response("assume_role", assumed(), expected(SourceIdentity="user-2"))
+    sessions = CustomerSessions(broker, "us-east-1")
+
+    sessions.open(tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID)
+    sessions.open(tenant_id="t", user_id="user-2", role_arn=ROLE, external_id=EXTERNAL_ID)
+
+    assert sessions.principal_arn == broker
+
+
+def test_a_role_without_set_source_identity_is_assumed_without_it(sts):
+    sts.add_client_error("assume_role", "AccessDenied", "not authorized", expected_params=expected(SourceIdentity=ANY))
+    sts.add_response("assume_role", assumed(), expected())
+
+    session = CustomerSessions(None, "us-east-1").open(
+        tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID
+    )
+
+    assert session.source_identity is None
+
+
+def test_sessions_are_reused_until_shortly_before_they_expire(sts):
+    sts.add_response("assume_role", assumed(15), expected(SourceIdentity="user-1"))
+    sts.add_response("assume_role", assumed(2), expected(SourceIdentity="user-2"))
+    sts.add_response("assume_role", assumed(15), expected(SourceIdentity="user-2"))
+    sessions = CustomerSessions(None, "us-east-1")
+    open_as = lambda user: sessions.open(tenant_id="t", user_id=user, role_arn=ROLE, external_id=EXTERNAL_ID)  # noqa: E731
+
+    first = open_as("user-1")
+    assert open_as("user-1") is first  # one AssumeRole for both
+    expiring = open_as("user-2")
+    assert open_as("user-2") is not expiring  # two minutes left: renewed
+
+
+def test_refusal_tells_the_customer_what_to_check_without_the_external_id(sts, debug_logs):
+    sts.add_response("assume_role", assumed(60), {"RoleArn": ANY, "RoleSessionName": ANY, "DurationSeconds": 3600})
+    refusal = "User is not authorized to perform sts:AssumeRole"
+    sts.add_client_error("assume_role", "AccessDenied", refusal, expected_params=expected(SourceIdentity=ANY))
+    sts.add_client_error("assume_role", "AccessDenied", refusal, expected_params=expected())
+
+    with pytest.raises(Unprocessable) as refused:
+        CustomerSessions("arn:aws:iam::123456789012:role/P", "us-east-1")._assume(
+            user_id="u", role_arn=ROLE, external_id=EXTERNAL_ID
+        )
+
+    detail = refused.value.detail
+    assert "trust policy" in detail and "External ID" in detail and "arn:aws:iam::123456789012:role/P" in detail
+    assert EXTERNAL_ID not in detail and EXTERNAL_ID not in str(refused.value.to_problem())
+    assert EXTERNAL_ID not in debug_logs()
+
+
+def test_throttling_after_retries_is_503(sts):
+    sts.add_client_error("assume_role", "Throttling", "Rate exceeded", expected_params=expected(SourceIdentity=ANY))
+
+    with pytest.raises(ServiceUnavailable):
+        CustomerSessions(None, "us-east-1")._assume(user_id="u", role_arn=ROLE, external_id=EXTERNAL_ID)
+
+
+def test_region_without_sts_says_how_to_activate_it(sts):
+    sts.add_client_error(
+        "assume_role", "RegionDisabledException", "STS not activated", expected_params=expected(SourceIdentity=ANY)
+    )
+
+    with pytest.raises(Unprocessable) as refused:
+        CustomerSessions(None, "us-east-1")._assume(user_id="u", role_arn=ROLE, external_id=EXTERNAL_ID)
+
+    assert "Activate it" in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    ("user_id", "expected_identity"),
+    [
+        ("0f1e2d3c-aaaa-bbbb", "0f1e2d3c-aaaa-bbbb"),
+        ("LoginWithAmazon_amzn1.account.X", "LoginWithAmazon_amzn1.account.X"),
+        ("a b/c", "a-b-c"),
+        ("x", "u-x"),
+        ("y" * 100, "y" * 64),
+    ],
+)
+def test_source_identity_follows_aws_character_rules(user_id, expected_identity):
+    assert source_identity_for(user_id) == expected_identity
