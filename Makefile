@@ -10,7 +10,7 @@ ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test unit integration infra security lint synth openapi clean
+.PHONY: install run test unit integration infra security lint synth openapi bench clean
 
 install: $(STAMP)
 
@@ -25,9 +25,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) -m infrastructure.local run $(ARGS)
 
-## The whole suite (what CI runs).
+## The whole suite (what CI runs), on every core.
 test: $(STAMP)
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n auto $(ARGS)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(ARGS)
@@ -47,6 +47,11 @@ lint: $(STAMP)
 ## Synthesize the CloudFormation template into cdk.out/ (no Docker needed).
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(PY) app.py
+
+## The OpenAPI 3 document generated from the handlers.
+openapi: $(STAMP)
+	$(PY) -c 'from infrastructure.local.docs import openapi_document; print(openapi_document())' > openapi.json
+	@echo "wrote openapi.json"
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .ruff_cache
