@@ -10,7 +10,7 @@ ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test unit integration infra security lint synth openapi bench clean
+.PHONY: install run test unit integration infra security lint synth openapi clean
 
 install: $(STAMP)
 
