@@ -4,14 +4,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import Router
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloudivize.api import build_resolver, handle
+from cloudivize.api import api_handler
 from cloudivize.cloud_assets import list_assets
 from cloudivize.connections import Connections
 from cloudivize.models.assets import AssetPage
-from cloudivize.observability import logger, tracer
+from cloudivize.observability import logger
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -33,10 +31,4 @@ def get_assets(
     return page
 
 
-app = build_resolver(router)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return handle(app, event, context)
+lambda_handler = api_handler(router)

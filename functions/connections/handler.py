@@ -5,10 +5,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloudivize.api import build_resolver, handle
+from cloudivize.api import api_handler
 from cloudivize.connections import Connections
 from cloudivize.idempotency import CONFIG as IDEMPOTENCY_CONFIG
 from cloudivize.idempotency import once
@@ -19,7 +17,7 @@ from cloudivize.models.connections import (
     ConnectionPatch,
     Verification,
 )
-from cloudivize.observability import logger, tracer
+from cloudivize.observability import logger
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -111,11 +109,4 @@ def verify_connection(connection_id: ConnectionId) -> Verification:
     return _connections().verify(connection_id)
 
 
-app = build_resolver(router)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    return handle(app, event, context)
+lambda_handler = api_handler(router, on_invoke=IDEMPOTENCY_CONFIG.register_lambda_context)

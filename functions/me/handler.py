@@ -1,12 +1,9 @@
 """GET /me: who is calling."""
 
 from aws_lambda_powertools.event_handler.router import Router
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloudivize.api import build_resolver, handle
+from cloudivize.api import api_handler
 from cloudivize.models.me import MeResponse
-from cloudivize.observability import logger, tracer
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -23,10 +20,4 @@ def get_me() -> MeResponse:
     )
 
 
-app = build_resolver(router)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return handle(app, event, context)
+lambda_handler = api_handler(router)

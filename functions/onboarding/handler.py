@@ -1,16 +1,13 @@
 """GET /onboarding/aws and /onboarding/azure: what a customer needs to let Cloudivize in."""
 
 from aws_lambda_powertools.event_handler.router import Router
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloudivize.api import build_resolver, handle
+from cloudivize.api import api_handler
 from cloudivize.aws_access.access import tenant_external_id
 from cloudivize.aws_access.onboarding import AwsOnboarding, aws_onboarding
 from cloudivize.azure_onboarding import AzureOnboarding, azure_onboarding
 from cloudivize.config import get_settings
 from cloudivize.errors import ServiceUnavailable
-from cloudivize.observability import logger, tracer
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -36,10 +33,4 @@ def get_azure_onboarding() -> AzureOnboarding:
     return azure_onboarding()
 
 
-app = build_resolver(router)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return handle(app, event, context)
+lambda_handler = api_handler(router)

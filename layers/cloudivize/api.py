@@ -8,7 +8,7 @@ body of every API ``lambda_handler``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -16,11 +16,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, problem_body
 from cloudivize.models.connections import PROVIDERS
-from cloudivize.observability import logger
+from cloudivize.observability import logger, tracer
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # Far above any valid request (a connection or settings document is a few KiB), far below API Gateway's 10 MB.
@@ -127,6 +128,22 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
 def openapi_json(*routers: Router) -> str:
     """The OpenAPI 3 document generated from the routes and their pydantic models."""
     return build_resolver(*routers).get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
+
+
+def api_handler(
+    *routers: Router, on_invoke: Callable[[LambdaContext], None] | None = None
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The ``lambda_handler`` of an API function serving ``routers``: logging context, tracing, request id."""
+    app = build_resolver(*routers)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @tracer.capture_lambda_handler
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if on_invoke is not None:
+            on_invoke(context)
+        return handle(app, event, context)
+
+    return lambda_handler
 
 
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
