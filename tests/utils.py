@@ -83,3 +83,23 @@ def call_api(
     flat = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
     flat.update(result.get("headers") or {})
     return ApiResponse(status=result["statusCode"], headers=flat, text=result.get("body") or "")
+
+
+def stub_customer_client(monkeypatch, service: str, prepare, *, region: str | None = None) -> None:
+    """Clients Cloudivize opens in a customer account for ``service`` (in ``region``, if given) answer what
+    ``prepare(stubber)`` queued: how a refusal by the customer's role is played, since moto enforces no IAM."""
+    from botocore.stub import Stubber
+
+    from cloudivize.aws_access.sessions import CustomerSession
+
+    make_client = CustomerSession.client
+
+    def client(self, name, region_name=None):
+        made = make_client(self, name, region_name)
+        if name == service and region in (None, region_name):
+            stubber = Stubber(made)
+            prepare(stubber)
+            stubber.activate()
+        return made
+
+    monkeypatch.setattr(CustomerSession, "client", client)

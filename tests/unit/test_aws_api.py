@@ -11,10 +11,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from cloudivize.aws_access.sessions import CustomerSession
 from infrastructure.local.customer_account import account_session
 from tests.conftest import PRINCIPAL_ARN
-from tests.utils import call_api
+from tests.utils import call_api, stub_customer_client
 
 BROKER_CREDENTIALS = {
     "Credentials": {
@@ -151,20 +150,11 @@ def test_default_regions_are_those_enabled_in_the_account(customer):
 
 def test_a_failing_region_is_reported_and_the_others_still_answer(customer, monkeypatch):
     connection = connect(customer, regions=["us-east-1", "eu-west-1"]).json()
-    real_client = CustomerSession.client
-
-    def client(self, service, region=None):
-        made = real_client(self, service, region)
-        if region == "eu-west-1" and service in ("ec2", "resourcegroupstaggingapi"):
-            stubber = Stubber(made)
-            operation = "describe_instances" if service == "ec2" else "get_resources"
-            stubber.add_client_error(
-                operation, "UnauthorizedOperation" if service == "ec2" else "AccessDeniedException"
-            )
-            stubber.activate()
-        return made
-
-    monkeypatch.setattr(CustomerSession, "client", client)
+    deny = lambda operation, code: lambda stubber: stubber.add_client_error(operation, code)  # noqa: E731
+    stub_customer_client(monkeypatch, "ec2", deny("describe_instances", "UnauthorizedOperation"), region="eu-west-1")
+    stub_customer_client(
+        monkeypatch, "resourcegroupstaggingapi", deny("get_resources", "AccessDeniedException"), region="eu-west-1"
+    )
     page = call_api("GET", f"/connections/{connection['id']}/assets", claims=customer.claims).json()
 
     assert sorted((e["region"], e["service"], e["error"]) for e in page["errors"]) == [
@@ -196,17 +186,9 @@ def test_operations_act_per_asset_with_the_customers_role(operating_customer):
 
 def test_an_operation_the_role_denies_is_403_naming_the_permission(customer, monkeypatch):
     connection = connect(customer).json()
-    real_client = CustomerSession.client
-
-    def client(self, service, region=None):
-        made = real_client(self, service, region)
-        if service == "ec2":
-            stubber = Stubber(made)
-            stubber.add_client_error("stop_instances", "UnauthorizedOperation", "You are not authorized")
-            stubber.activate()
-        return made
-
-    monkeypatch.setattr(CustomerSession, "client", client)
+    stub_customer_client(
+        monkeypatch, "ec2", lambda stubber: stubber.add_client_error("stop_instances", "UnauthorizedOperation")
+    )
     response = call_api("POST", f"/connections/{connection['id']}/actions", claims=customer.claims,
                         body={"action": "stop", "asset_ids": [customer.account.instance_arn("us-east-1")]})  # fmt: skip
 
@@ -233,7 +215,6 @@ def test_plain_instance_ids_need_a_region(operating_customer):
 
 def test_activity_is_the_customers_cloudtrail_for_cloudivize_sessions(customer, monkeypatch):
     connection = connect(customer).json()
-    real_client = CustomerSession.client
     event = {
         "EventId": "e-1",
         "EventName": "StopInstances",
@@ -245,20 +226,16 @@ def test_activity_is_the_customers_cloudtrail_for_cloudivize_sessions(customer, 
         "CloudTrailEvent": json.dumps({"userIdentity": {"sessionContext": {"sourceIdentity": "user-1"}}}),
     }
 
-    def client(self, service, region=None):
-        made = real_client(self, service, region)
-        if service == "cloudtrail":
-            stubber = Stubber(made)
-            stubber.add_response(
+    stub_customer_client(
+        monkeypatch,
+        "cloudtrail",
+        lambda stubber: stubber.add_response(
                 "lookup_events",
                 {"Events": [event], "NextToken": "next-1"},
                 {"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "Cloudivize-Session"}],
                  "MaxResults": 10, "StartTime": ANY},
-            )  # fmt: skip
-            stubber.activate()
-        return made
-
-    monkeypatch.setattr(CustomerSession, "client", client)
+        ),
+    )  # fmt: skip
     response = call_api("GET", f"/connections/{connection['id']}/activity", claims=customer.claims,
                         query="limit=10&start=2026-11-28T00:00:00Z")  # fmt: skip
 
@@ -270,17 +247,9 @@ def test_activity_is_the_customers_cloudtrail_for_cloudivize_sessions(customer, 
 
 def test_activity_denied_names_the_permission(customer, monkeypatch):
     connection = connect(customer).json()
-    real_client = CustomerSession.client
-
-    def client(self, service, region=None):
-        made = real_client(self, service, region)
-        if service == "cloudtrail":
-            stubber = Stubber(made)
-            stubber.add_client_error("lookup_events", "AccessDeniedException", "denied")
-            stubber.activate()
-        return made
-
-    monkeypatch.setattr(CustomerSession, "client", client)
+    stub_customer_client(
+        monkeypatch, "cloudtrail", lambda stubber: stubber.add_client_error("lookup_events", "AccessDeniedException")
+    )
     response = call_api("GET", f"/connections/{connection['id']}/activity", claims=customer.claims)
 
     assert response.status == 403
