@@ -182,3 +182,29 @@ def test_ciphertext_copied_to_another_tenant_does_not_open(cloud):
 
     assert response.status == 500
     assert ROLE_ARN not in response.text
+
+
+def test_reading_a_record_again_and_again_costs_almost_no_kms_calls(cloud):
+    from unittest import mock
+
+    from botocore.client import BaseClient
+
+    from cloudivize import crypto
+
+    claims = claims_for("tenant-1")
+    body = {"provider": "aws", "name": "a", "role_arn": ROLE_ARN, "verify": False}
+    connection_id = call_api("POST", "/connections", claims=claims, body=body).json()["id"]
+    crypto.sealer_for.cache_clear()  # a new container: nothing cached yet
+    kms_calls: list[str] = []
+    make_api_call = BaseClient._make_api_call
+
+    def counting(client, operation, params):
+        if client.meta.service_model.service_name == "kms":
+            kms_calls.append(operation)
+        return make_api_call(client, operation, params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", counting):
+        for _ in range(25):
+            assert call_api("GET", f"/connections/{connection_id}", claims=claims).status == 200
+
+    assert kms_calls == ["Decrypt"], kms_calls  # one Decrypt, then the data key of the record is cached (bounded age and uses)
