@@ -207,4 +207,5 @@ def test_reading_a_record_again_and_again_costs_almost_no_kms_calls(cloud):
         for _ in range(25):
             assert call_api("GET", f"/connections/{connection_id}", claims=claims).status == 200
 
-    assert kms_calls == ["Decrypt"], kms_calls  # one Decrypt, then the data key of the record is cached (bounded age and uses)
+    # One Decrypt; after that the record's data key is cached (for a bounded time and number of uses).
+    assert kms_calls == ["Decrypt"], kms_calls
