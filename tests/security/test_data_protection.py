@@ -42,36 +42,17 @@ def scenario(cloud, debug_logs):
         claims=ana,
         body={"provider": "aws", "name": "prod", "role_arn": ROLE_ARN, "regions": ["eu-west-1"], "verify": False},
     ).json()
-    azure = api(
-        "POST",
-        "/connections",
-        claims=ana,
-        headers={"Idempotency-Key": "k-1"},
-        body={
-            "provider": "azure",
-            "name": "subs",
-            "directory_id": DIRECTORY_ID,
-            "application_id": APPLICATION_ID,
-            "application_secret": AZURE_SECRET,
-            "subscription_ids": [SUBSCRIPTION_ID],
-            "verify": False,
-        },
-    ).json()
-    api(
-        "POST",
-        "/connections",
-        claims=ana,
-        headers={"Idempotency-Key": "k-1"},
-        body={
-            "provider": "azure",
-            "name": "subs",
-            "directory_id": DIRECTORY_ID,
-            "application_id": APPLICATION_ID,
-            "application_secret": AZURE_SECRET,
-            "subscription_ids": [SUBSCRIPTION_ID],
-            "verify": False,
-        },
-    )
+    azure_body = {
+        "provider": "azure",
+        "name": "subs",
+        "directory_id": DIRECTORY_ID,
+        "application_id": APPLICATION_ID,
+        "application_secret": AZURE_SECRET,
+        "subscription_ids": [SUBSCRIPTION_ID],
+        "verify": False,
+    }
+    azure = api("POST", "/connections", claims=ana, headers={"Idempotency-Key": "k-1"}, body=azure_body).json()
+    api("POST", "/connections", claims=ana, headers={"Idempotency-Key": "k-1"}, body=azure_body)  # a retry
     api(
         "POST",
         "/connections",
