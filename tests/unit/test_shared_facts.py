@@ -1,0 +1,23 @@
+"""Facts the infrastructure and the layer both need, kept in two places because infrastructure must not import
+the layer at run time (nor the layer the CDK): these tests keep each pair equal."""
+
+from cloudivize import aws_access, errors, repository, tenancy
+from infrastructure import api, constants
+
+
+def test_problem_types_share_one_base():
+    assert api.PROBLEM_TYPE_BASE == errors.PROBLEM_TYPE_BASE
+    assert api.PROBLEM_CONTENT_TYPE == errors.PROBLEM_CONTENT_TYPE
+
+
+def test_the_table_key_schema_is_the_one_the_repository_uses():
+    assert (constants.TABLE_PARTITION_KEY, constants.TABLE_SORT_KEY) == (repository.PARTITION_KEY, repository.SORT_KEY)
+
+
+def test_the_tenant_attribute_is_the_claim_tenancy_reads():
+    assert f"custom:{constants.TENANT_ATTRIBUTE}" == tenancy.TENANT_CLAIM
+    assert constants.AMAZON_PROVIDER_NAME == tenancy.AMAZON_PROVIDER
+
+
+def test_the_session_name_customers_see_is_the_one_the_principal_is_limited_to():
+    assert constants.CUSTOMER_SESSION_NAME == aws_access.SESSION_NAME
