@@ -6,19 +6,29 @@ from datetime import datetime
 
 from cloudivize.connections import ConnectionInUse
 from cloudivize.errors import Unprocessable
-from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, AssetPage
+from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset, AssetPage, RegionError
 from cloudivize.paging import page_of
 
 
-def _azure_not_yet(what: str) -> Unprocessable:
-    return Unprocessable(f"{what} is not available for Azure connections yet.")
+def _list_azure_assets(
+    connection: ConnectionInUse, *, types: set[str] | None, location: str | None
+) -> tuple[list[Asset], list[RegionError]]:
+    from cloudivize.azure_access.clients import open_session
+    from cloudivize.azure_access.inventory import list_assets as list_azure_assets
+
+    session = open_session(connection.descriptors, connection.credentials)
+    return list_azure_assets(
+        session, subscription_ids=connection.descriptors.get("subscription_ids"), types=types, location=location
+    )
 
 
 def list_assets(
     connection: ConnectionInUse, *, types: set[str] | None, region: str | None, limit: int, next_token: str | None
 ) -> AssetPage:
-    if connection.provider != "aws":
-        raise _azure_not_yet("Listing assets")
+    if connection.provider == "azure":
+        assets, errors = _list_azure_assets(connection, types=types, location=region)
+        items, token = page_of(assets, limit=limit, token=next_token, query=(sorted(types or []), region))
+        return AssetPage(items=items, next_token=token, errors=errors)
     from cloudivize.aws_access.access import home_region, open_session
     from cloudivize.aws_access.inventory import enabled_regions
     from cloudivize.aws_access.inventory import list_assets as list_aws_assets
@@ -40,8 +50,12 @@ def list_assets(
 
 
 def run_action(connection: ConnectionInUse, request: ActionRequest) -> ActionResponse:
-    if connection.provider != "aws":
-        raise _azure_not_yet("Operating on assets")
+    if connection.provider == "azure":
+        from cloudivize.azure_access.clients import open_session
+        from cloudivize.azure_access.operations import run_action as run_azure_action
+
+        session = open_session(connection.descriptors, connection.credentials)
+        return run_azure_action(session, request, connection.descriptors.get("subscription_ids"))
     from cloudivize.aws_access.access import home_region, open_session
     from cloudivize.aws_access.operations import run_action as run_aws_action
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com"
+PUBLIC_RESOURCE_MANAGER_URL = "https://management.azure.com"
 
 
 class Settings(BaseModel):
@@ -23,3 +27,44 @@ class Settings(BaseModel):
 @cache
 def get_settings() -> Settings:
     return Settings.model_validate(dict(os.environ))
+
+
+class AzureSettings(BaseModel):
+    """Where Azure is: the public cloud unless told otherwise (sovereign clouds, or a test's fake).
+
+    ``AZURE_AUTHORITY_HOST`` is azure-identity's own variable (e.g. https://login.microsoftonline.us for Azure
+    Government, https://login.chinacloudapi.cn for Azure China); ``AZURE_RESOURCE_MANAGER_URL`` is the ARM
+    endpoint of the same cloud (https://management.usgovcloudapi.net, https://management.chinacloudapi.cn).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    authority_host: str = Field(default=PUBLIC_AUTHORITY_HOST, validation_alias="AZURE_AUTHORITY_HOST")
+    resource_manager_url: str = Field(
+        default=PUBLIC_RESOURCE_MANAGER_URL, validation_alias="AZURE_RESOURCE_MANAGER_URL"
+    )
+
+    @field_validator("authority_host", "resource_manager_url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        # azure-identity's rule: a bare host means https; anything but https is refused (tokens travel there).
+        value = value.strip().rstrip("/")
+        if "://" not in value:
+            value = f"https://{value}"
+        if urlsplit(value).scheme != "https" or not urlsplit(value).hostname:
+            raise ValueError(f"{value!r} is not an https URL")
+        return value
+
+    @property
+    def credential_scope(self) -> str:
+        """The scope of ARM tokens: the audience is the Resource Manager endpoint of the same cloud."""
+        return f"{self.resource_manager_url}/.default"
+
+    @property
+    def authority_hostname(self) -> str:
+        return urlsplit(self.authority_host).netloc
+
+
+@cache
+def get_azure_settings() -> AzureSettings:
+    return AzureSettings.model_validate(dict(os.environ))

@@ -88,6 +88,7 @@ class ConnectionInUse:
     regions: list[str] | None
     descriptors: dict[str, Any] = field(repr=False)
     credentials: dict[str, Any] = field(repr=False)
+    secret_expires_at: str | None = None  # Azure, when known
 
     def verification_request(self) -> VerificationRequest:
         return VerificationRequest(
@@ -97,6 +98,7 @@ class ConnectionInUse:
             descriptors=self.descriptors,
             credentials=self.credentials,
             regions=self.regions,
+            secret_expires_at=self.secret_expires_at,
         )
 
 
@@ -136,7 +138,8 @@ class Connections:
         status, verified_at = "unverified", None
         regions = request.regions if isinstance(request, AwsConnectionCreate) else None
         if request.verify:
-            self._require_verified(request.provider, descriptors, credentials, regions)
+            expires_at = request.secret_expires_at if isinstance(request, AzureConnectionCreate) else None
+            self._require_verified(request.provider, descriptors, credentials, regions, expires_at)
             status, verified_at = "verified", _now()
         now = _now()
         item: dict[str, Any] = {
@@ -199,7 +202,7 @@ class Connections:
             descriptors["secret_hint"] = secret[:SECRET_HINT_LENGTH]
             credentials = {"application_secret": secret}
             if patch.verify:
-                self._require_verified(provider, descriptors, credentials, None)
+                self._require_verified(provider, descriptors, credentials, None, patch.secret_expires_at)
                 changes.update(status="verified", last_verified_at=_now())
             else:
                 changes["status"] = "unverified"
@@ -256,9 +259,17 @@ class Connections:
             regions=opened.item.get("regions"),
             descriptors=opened.descriptors,
             credentials=self._open(opened.item, CREDENTIALS),
+            secret_expires_at=opened.item.get("secret_expires_at"),
         )
 
-    def _require_verified(self, provider: str, descriptors: dict, credentials: dict, regions: list[str] | None) -> None:
+    def _require_verified(
+        self,
+        provider: str,
+        descriptors: dict,
+        credentials: dict,
+        regions: list[str] | None,
+        secret_expires_at: datetime | None = None,
+    ) -> None:
         result = verify(
             VerificationRequest(
                 tenant_id=self._caller.tenant_id,
@@ -267,6 +278,7 @@ class Connections:
                 descriptors=descriptors,
                 credentials=credentials,
                 regions=regions,
+                secret_expires_at=secret_expires_at,
             )
         )
         if not result.ok:

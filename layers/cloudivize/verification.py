@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cloudivize.errors import VerificationUnavailable
@@ -23,6 +24,7 @@ class VerificationRequest:
     descriptors: dict[str, Any] = field(repr=False)
     credentials: dict[str, Any] = field(default_factory=dict, repr=False)  # never printed
     regions: list[str] | None = None
+    secret_expires_at: datetime | str | None = None  # Azure: when the application secret expires, if known
 
 
 Verifier = Callable[[VerificationRequest], Verification]
@@ -41,7 +43,13 @@ def _verify_aws(request: VerificationRequest) -> Verification:
     return verify_aws(request)
 
 
-VERIFIERS: dict[str, Verifier] = {"aws": _verify_aws}
+def _verify_azure(request: VerificationRequest) -> Verification:
+    from cloudivize.azure_access.verify import verify_azure  # imported on use: only Azure verifications pay for it
+
+    return verify_azure(request)
+
+
+VERIFIERS: dict[str, Verifier] = {"aws": _verify_aws, "azure": _verify_azure}
 
 
 def verify(request: VerificationRequest) -> Verification:

@@ -1,0 +1,147 @@
+"""Live Azure assets (cloudivize.cloud_assets.list_assets for an Azure connection), the SDK answered by the fake."""
+
+import pytest
+
+from cloudivize.cloud_assets import list_assets
+from cloudivize.errors import BadRequest, ServiceUnavailable, Unprocessable
+from tests.azure_fake import (
+    SUB_A,
+    SUB_B,
+    SUB_HIDDEN,
+    FakeAzure,
+    FakeResource,
+    azure_connection,
+    clear_azure_caches,
+    plug_fake_transport,
+)
+
+VM = "Microsoft.Compute/virtualMachines"
+
+
+@pytest.fixture
+def azure(monkeypatch):
+    fake = FakeAzure()
+    plug_fake_transport(monkeypatch, fake)
+    yield fake
+    clear_azure_caches()
+
+
+def listed(connection=None, *, types=None, region=None, limit=100, next_token=None):
+    return list_assets(connection or azure_connection(), types=types, region=region, limit=limit, next_token=next_token)
+
+
+def test_every_kind_of_asset_comes_in_the_one_shape(azure):
+    azure.page_size = 1  # Resource Manager pages its listings: every page is followed
+
+    page = listed()
+
+    assert page.errors == [] and page.next_token is None
+    kinds = [(a.type, a.name, a.region, a.state) for a in page.items]
+    assert kinds == [
+        ("Microsoft.Compute/virtualMachines", "dev-1", "eastus", "stopped"),
+        ("Microsoft.Compute/virtualMachines", "web-1", "westeurope", "running"),
+        ("Microsoft.Compute/virtualMachines", "web-2", "westeurope", "deallocated"),
+        ("Microsoft.Resources/resourceGroups", "dev", "eastus", "Succeeded"),
+        ("Microsoft.Resources/resourceGroups", "data", "northeurope", "Succeeded"),
+        ("Microsoft.Resources/resourceGroups", "web", "westeurope", "Succeeded"),
+        ("Microsoft.Resources/subscriptions", "Production", None, "Enabled"),
+        ("Microsoft.Resources/subscriptions", "Development", None, "Enabled"),
+        ("Microsoft.Storage/storageAccounts", "datastore", "northeurope", None),
+    ]
+    assert all(a.provider == "azure" and a.arn == a.id and a.id.startswith("/subscriptions/") for a in page.items)
+    assert not any(SUB_HIDDEN in a.id for a in page.items)
+    assert next(a for a in page.items if a.name == "web-1").tags == {"env": "prod"}
+
+
+def test_a_resource_listed_with_other_casing_is_one_asset(azure):
+    sub = azure.subscriptions[SUB_A]
+    sub.resources.append(FakeResource("WEB", "microsoft.compute/virtualmachines", "WEB-1", "WestEurope", {"x": "y"}))
+
+    vms = listed(types={VM}).items
+
+    assert [a.name for a in vms if a.id.lower().endswith("/web-1")] == ["web-1"]
+
+
+def test_types_filter_in_any_case_and_only_what_is_needed_is_listed(azure):
+    groups = listed(types={"microsoft.resources/resourcegroups"}).items
+
+    assert sorted(a.name for a in groups) == ["data", "dev", "web"]
+    assert not any("/resources" in path or "virtualMachines" in path for _, path in azure.calls)
+
+
+def test_location_filters_like_a_region(azure):
+    page = listed(region="westeurope")
+
+    assert {a.region for a in page.items} == {"westeurope"}
+    assert sorted(a.name for a in page.items) == ["web", "web-1", "web-2"]
+
+
+def test_pages_continue_only_their_own_query(azure):
+    first = listed(types={VM}, limit=2)
+    rest = listed(types={VM}, limit=2, next_token=first.next_token)
+
+    assert [a.name for a in first.items] == ["dev-1", "web-1"] and first.next_token
+    assert [a.name for a in rest.items] == ["web-2"] and rest.next_token is None
+    with pytest.raises(BadRequest):
+        listed(limit=2, next_token=first.next_token)
+
+
+def test_only_the_connections_subscriptions_are_listed(azure):
+    page = listed(azure_connection(subscription_ids=[SUB_B]))
+
+    assert {a.id.split("/")[2] for a in page.items} == {SUB_B}
+    assert not any(SUB_A in path for _, path in azure.calls)
+
+
+def test_a_failing_subscription_is_reported_and_the_others_still_answer(azure):
+    azure.subscriptions[SUB_B].failure = (403, "AuthorizationFailed")
+
+    page = listed()
+
+    assert sorted((e.region, e.service, e.error) for e in page.errors) == [
+        (SUB_B, "resourceGroups", "AuthorizationFailed"),
+        (SUB_B, "resources", "AuthorizationFailed"),
+        (SUB_B, "virtualMachines", "AuthorizationFailed"),
+    ]
+    assert all("Reader" in e.detail for e in page.errors)
+    assert {a.id.split("/")[2] for a in page.items} == {SUB_A, SUB_B}  # SUB_B itself is still listed
+    assert [a.name for a in page.items if a.type == VM] == ["web-1", "web-2"]
+
+
+def test_a_chosen_subscription_the_application_cannot_see_is_reported(azure):
+    page = listed(azure_connection(subscription_ids=[SUB_A, SUB_HIDDEN]))
+
+    assert [(e.region, e.error) for e in page.errors] == [(SUB_HIDDEN, "SubscriptionNotVisible")]
+    assert all(a.id.startswith(f"/subscriptions/{SUB_A}") for a in page.items)
+
+
+def test_a_refused_secret_is_422_saying_what_to_fix(azure):
+    with pytest.raises(Unprocessable) as raised:
+        listed(azure_connection(application_secret="Wrong~secret"))
+
+    assert raised.value.extensions["azure_error"] == "AADSTS7000215"
+
+
+def test_throttled_everywhere_is_503_after_retries(azure):
+    for subscription in azure.subscriptions.values():
+        subscription.throttled = 100
+
+    with pytest.raises(ServiceUnavailable) as raised:
+        listed()
+
+    assert "throttling" in raised.value.detail
+
+
+def test_throttled_once_is_retried(azure):
+    azure.subscriptions[SUB_A].throttled = 1
+
+    assert listed().errors == []
+
+
+def test_resource_manager_unreachable_is_503(azure):
+    azure.arm_unreachable = True
+
+    with pytest.raises(ServiceUnavailable) as raised:
+        listed()
+
+    assert raised.value.slug == "azure-unreachable"
