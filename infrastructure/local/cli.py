@@ -12,13 +12,12 @@ from botocore.exceptions import EndpointConnectionError
 from infrastructure.local.emulator import DEFAULT_REGION, detach_from_real_aws
 from infrastructure.local.lambda_runtime import install_handler_environment
 from infrastructure.local.ports import PortUnavailable
-from infrastructure.local.stack import RunOptions, run_local_stack
+from infrastructure.local.stack import LOOPBACK, RunOptions, run_local_stack
 from infrastructure.local.stack_info import DEFAULT_INFO_FILE, StackNotFound, read_stack_info
 from infrastructure.local.users import LocalUser, UserError, add_user, confirm_user, sign_in
 
 DEFAULT_API_PORT = 3000
 DEFAULT_AWS_PORT = 4566
-LOOPBACK = "127.0.0.1"
 
 EXIT_NO_STACK = 1  # no running stack to talk to, or none could be started
 EXIT_USAGE = 2  # argparse's code for a bad command line; also a request the caller must fix

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,9 +107,17 @@ class Emulator:
         ensure_port_free(self._host, self._port, "AWS emulator")
         # Werkzeug logs every emulated AWS call at INFO: noise that would bury the API's own log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # Moto would load thousands of public AMIs into every region the stack touches (seconds each); the
+        # demo account names its own image. Read when a region's EC2 backend is first made, so set it now.
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        # Moto's state is per process: an emulator started in a process that already used moto (a test run)
+        # must still begin with empty accounts.
+        reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310 - fixed http URL
+        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own loopback server
+            pass
         return self.endpoint_url
 
     def stop(self) -> None:

@@ -24,6 +24,9 @@ class StackInfo:
     resources: AwsResources
     demo_username: str
     demo_password: str
+    # The demo tenant's "customer" AWS account: a role that trusts the demo tenant's External ID.
+    demo_role_arn: str
+    demo_customer_account_id: str
 
     def to_json(self) -> dict[str, Any]:
         # Flat keys: DESIGN §7 names them, and `jq -r .api_url` stays simple.
@@ -32,12 +35,21 @@ class StackInfo:
             **asdict(self.resources),
             "demo_username": self.demo_username,
             "demo_password": self.demo_password,
+            "demo_role_arn": self.demo_role_arn,
+            "demo_customer_account_id": self.demo_customer_account_id,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StackInfo:
         resources = AwsResources(**{field.name: data[field.name] for field in fields(AwsResources)})
-        return cls(data["api_url"], resources, data["demo_username"], data["demo_password"])
+        return cls(
+            data["api_url"],
+            resources,
+            data["demo_username"],
+            data["demo_password"],
+            data["demo_role_arn"],
+            data["demo_customer_account_id"],
+        )
 
     def write(self, path: Path) -> None:
         """Write atomically: a reader polling for the file never sees half of it."""

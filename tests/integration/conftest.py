@@ -1,9 +1,15 @@
-"""The local stack, started once per session as ``make run`` starts it, and helpers to call it over HTTP."""
+"""The local stack, started once per session as ``make run`` starts it, and helpers to call it over HTTP.
+
+``in_process_stack`` starts the same stack inside the test process instead (``LocalStack``, the start-up
+``run`` uses), for the tests that must patch what the functions call: refusals the emulator cannot produce
+are played with botocore Stubbers there, while requests still go over real HTTP with real tokens.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +25,7 @@ import pytest
 import requests
 
 from infrastructure.local.emulator import aws_client
+from infrastructure.local.stack import LocalStack
 from infrastructure.local.stack_info import StackInfo, read_stack_info
 from infrastructure.local.users import sign_in as sign_in_tokens
 
@@ -140,6 +147,19 @@ def api(local_stack) -> Api:
 @pytest.fixture(scope="session")
 def demo_token(local_stack) -> str:
     return sign_in(local_stack, local_stack.demo_username, local_stack.demo_password)
+
+
+@pytest.fixture(scope="module")
+def in_process_stack() -> Iterator[StackInfo]:
+    """The local stack in this process, on free ports, for one module; stopping it restores the environment."""
+    from moto.sts.responses import TokenResponse
+
+    environment, assume_role = dict(os.environ), TokenResponse.assume_role
+    with LocalStack() as stack:
+        yield stack.info
+    # Later tests in this process (moto's mock_aws, the handlers' settings) must find it as it was.
+    assert dict(os.environ) == environment
+    assert TokenResponse.assume_role is assume_role
 
 
 def run_cli(info_file: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 
 import pytest
 
+from infrastructure.local.stack import banner
 from infrastructure.local.stack_info import StackInfo, StackNotFound, read_stack_info
 from tests.unit.test_local_lambda_runtime import RESOURCES
 
-INFO = StackInfo("http://127.0.0.1:3000", RESOURCES, "demo@cloudivize.local", "Demo-Passw0rd!")
+INFO = StackInfo(
+    "http://127.0.0.1:3000",
+    RESOURCES,
+    "demo@cloudivize.local",
+    "Demo-Passw0rd!",
+    demo_role_arn="arn:aws:iam::210987654321:role/CloudivizeAccess",
+    demo_customer_account_id="210987654321",
+)
 DESIGN_KEYS = {"api_url", "aws_endpoint_url", "region", "user_pool_id", "client_id", "demo_username", "demo_password"}
 
 
@@ -20,7 +29,7 @@ def test_the_file_has_the_documented_flat_keys_and_reads_back(tmp_path):
     INFO.write(path)
 
     data = json.loads(path.read_text())
-    assert DESIGN_KEYS | {"table_name", "field_key_arn", "table_key_arn"} <= data.keys()
+    assert DESIGN_KEYS | {"table_name", "field_key_arn", "table_key_arn", "demo_role_arn"} <= data.keys()
     assert read_stack_info(path) == INFO
 
 
@@ -41,3 +50,18 @@ def test_a_missing_or_foreign_file_says_how_to_start_the_stack(tmp_path, content
 
     with pytest.raises(StackNotFound):
         read_stack_info(path)
+
+
+def test_the_banner_shows_the_demo_role_and_how_to_connect_it_and_list_its_assets(tmp_path):
+    text = banner(INFO, tmp_path / "stack.json")
+
+    assert INFO.demo_role_arn in text and INFO.demo_customer_account_id in text
+    [body] = re.findall(r"-d '(\{.*\})'", text)
+    assert json.loads(body) == {
+        "provider": "aws",
+        "name": "Demo",
+        "role_arn": INFO.demo_role_arn,
+        "regions": ["us-east-1", "eu-west-1"],
+    }
+    assert f"{INFO.api_url}/connections \\" in text
+    assert f'"{INFO.api_url}/connections/$CONNECTION/assets?type=ec2:instance"' in text
