@@ -201,6 +201,8 @@ class Connections:
             secret = patch.application_secret.get_secret_value()
             descriptors["secret_hint"] = secret[:SECRET_HINT_LENGTH]
             credentials = {"application_secret": secret}
+            # The old secret's expiry says nothing about the new one: keep only a date sent with it.
+            changes.setdefault("secret_expires_at", None)
             if patch.verify:
                 self._require_verified(provider, descriptors, credentials, None, patch.secret_expires_at)
                 changes.update(status="verified", last_verified_at=_now())

@@ -269,6 +269,28 @@ def test_rotating_the_azure_secret_reseals_it_and_updates_the_hint(cloud):
     assert after["credentials_sealed"] != before["credentials_sealed"]
 
 
+def test_rotating_the_secret_forgets_the_old_secrets_expiry_unless_a_new_one_is_sent(cloud):
+    created = create(body=azure_body(secret_expires_at="2027-01-01T00:00:00Z")).json()
+    path = f"/connections/{created['id']}"
+    assert created["azure"]["secret_expires_at"].startswith("2027-01-01")
+
+    rotated = call_api("PATCH", path, claims=T1, body={"version": 1, "application_secret": "x" * 12, "verify": False})
+    dated = call_api(
+        "PATCH",
+        path,
+        claims=T1,
+        body={
+            "version": 2,
+            "application_secret": "y" * 12,
+            "secret_expires_at": "2028-06-01T00:00:00Z",
+            "verify": False,
+        },
+    )
+
+    assert rotated.json()["azure"]["secret_expires_at"] is None
+    assert dated.json()["azure"]["secret_expires_at"].startswith("2028-06-01")
+
+
 def test_delete_then_delete_again_is_404(cloud):
     connection_id = create().json()["id"]
 
