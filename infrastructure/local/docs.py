@@ -17,11 +17,10 @@ def openapi_document() -> str:
     # Imported late, like the handlers: the shared layer reads the handler environment when it loads.
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
-    from cloudivize.api import API_TITLE, API_VERSION, build_resolver
+    from cloudivize.api import openapi_json
 
-    return build_resolver(*routers).get_openapi_json_schema(
-        title=API_TITLE,
-        version=API_VERSION,
+    return openapi_json(
+        *routers,
         # Relative: Swagger UI then calls whichever host name the browser used for the page.
         servers=[Server(url="/", description="This local stack")],
         security_schemes={

@@ -125,9 +125,9 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     return app
 
 
-def openapi_json(*routers: Router) -> str:
+def openapi_json(*routers: Router, **schema_options: Any) -> str:
     """The OpenAPI 3 document generated from the routes and their pydantic models."""
-    return build_resolver(*routers).get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
+    return build_resolver(*routers).get_openapi_json_schema(title=API_TITLE, version=API_VERSION, **schema_options)
 
 
 def api_handler(
