@@ -40,6 +40,9 @@ CTX_DOMAIN_PREFIX = "cloudivize:authDomainPrefix"
 CTX_CALLBACK_URLS = "cloudivize:callbackUrls"
 CTX_LOGOUT_URLS = "cloudivize:logoutUrls"
 CTX_ALARM_EMAIL = "cloudivize:alarmEmail"
+# Azure sovereign clouds: the sign-in host and the Resource Manager endpoint the functions call.
+CTX_AZURE_AUTHORITY_HOST = "cloudivize:azureAuthorityHost"
+CTX_AZURE_RESOURCE_MANAGER_URL = "cloudivize:azureResourceManagerUrl"
 CTX_THROTTLE_RATE = "cloudivize:throttleRateLimit"
 CTX_THROTTLE_BURST = "cloudivize:throttleBurstLimit"
 CTX_WAF_RATE = "cloudivize:wafRateLimitPer5Min"
@@ -69,6 +72,7 @@ class Settings:
     auth: AuthSettings
     api: ApiSettings
     alarm_email: str | None
+    azure_environment: dict[str, str]
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -92,6 +96,14 @@ class Settings:
                 log_retention=logs.RetentionDays.THREE_MONTHS,
             ),
             alarm_email=get(CTX_ALARM_EMAIL, None),
+            azure_environment={
+                name: value
+                for name, value in (
+                    ("AZURE_AUTHORITY_HOST", get(CTX_AZURE_AUTHORITY_HOST, None)),
+                    ("AZURE_RESOURCE_MANAGER_URL", get(CTX_AZURE_RESOURCE_MANAGER_URL, None)),
+                )
+                if value
+            },
         )
 
 
@@ -121,6 +133,9 @@ class CloudivizeStack(Stack):
         functions.use_customer_access(
             customer_access_role=customer_access.role, onboarding_template_url=onboarding.template_url
         )
+        for function in functions:  # unset: the Azure public cloud
+            for name, value in settings.azure_environment.items():
+                function.function.add_environment(name, value)
         api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, settings=settings.api)
         Observability(
             self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=settings.alarm_email

@@ -9,6 +9,7 @@ from infrastructure.stack import (
     CTX_DOMAIN_PREFIX,
     Settings,
     build_app,
+    stack_of,
 )
 
 
@@ -54,3 +55,32 @@ def test_settings_come_from_context_with_defaults():
 def test_invalid_numbers_in_context_are_not_silently_accepted(value):
     with pytest.raises(ValueError):
         build_app(context={"aws:cdk:bundling-stacks": [], "cloudivize:throttleRateLimit": value})
+
+
+def _azure_variables(template: dict) -> list[dict]:
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    cloudivize = [f for f in functions if "POWERTOOLS_SERVICE_NAME" in f["Properties"]["Environment"]["Variables"]]
+    assert cloudivize
+    return [
+        {k: v for k, v in f["Properties"]["Environment"]["Variables"].items() if k.startswith("AZURE_")}
+        for f in cloudivize
+    ]
+
+
+def test_functions_call_the_azure_public_cloud_unless_a_sovereign_cloud_is_configured(synth, tmp_path):
+    government = {
+        "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.us",
+        "AZURE_RESOURCE_MANAGER_URL": "https://management.usgovcloudapi.net",
+    }
+    app = build_app(
+        context={
+            "aws:cdk:bundling-stacks": [],
+            "cloudivize:azureAuthorityHost": government["AZURE_AUTHORITY_HOST"],
+            "cloudivize:azureResourceManagerUrl": government["AZURE_RESOURCE_MANAGER_URL"],
+        },
+        outdir=str(tmp_path),
+    )
+    sovereign = app.synth().get_stack_by_name(stack_of(app).stack_name).template
+
+    assert all(variables == {} for variables in _azure_variables(synth.template))
+    assert all(variables == government for variables in _azure_variables(sovereign))
