@@ -31,6 +31,11 @@ SECRET = "Az~fake-application-secret-0123456789"
 SUB_A = "11111111-1111-4111-8111-111111111111"
 SUB_B = "22222222-2222-4222-8222-222222222222"
 SUB_HIDDEN = "33333333-3333-4333-8333-333333333333"  # exists, but the application has no role on it
+# Resources the fake holds (see FakeAzure's default content).
+WEB_GROUP = f"/subscriptions/{SUB_A}/resourceGroups/web"
+WEB_1 = f"{WEB_GROUP}/providers/Microsoft.Compute/virtualMachines/web-1"
+WEB_2 = f"{WEB_GROUP}/providers/Microsoft.Compute/virtualMachines/web-2"
+STORAGE = f"/subscriptions/{SUB_A}/resourceGroups/data/providers/Microsoft.Storage/storageAccounts/datastore"
 
 READER = {"actions": ["*/read"], "notActions": []}
 VM_CONTRIBUTOR = {"actions": ["Microsoft.Compute/virtualMachines/*", "Microsoft.Resources/*/read"], "notActions": []}

@@ -197,3 +197,14 @@ def customer(cloud) -> Customer:
 def operating_customer(cloud) -> Customer:
     """A tenant whose account role also allows operations (AllowOperations=true)."""
     return _customer(cloud, "operator@example.com", allow_operations=True)
+
+
+@pytest.fixture
+def azure(monkeypatch):
+    """Microsoft Entra ID and Azure Resource Manager played by a fake, behind the real SDK's transport."""
+    from tests.azure_fake import FakeAzure, clear_azure_caches, plug_fake_transport
+
+    fake = FakeAzure()
+    plug_fake_transport(monkeypatch, fake)
+    yield fake
+    clear_azure_caches()

@@ -7,29 +7,16 @@ from cloudivize.errors import Forbidden, ServiceUnavailable, Unprocessable
 from cloudivize.models.assets import ActionRequest
 from tests.azure_fake import (
     READER,
+    STORAGE,
     SUB_A,
     SUB_B,
     SUB_HIDDEN,
     TAG_CONTRIBUTOR,
     VM_CONTRIBUTOR,
-    FakeAzure,
+    WEB_1,
+    WEB_2,
     azure_connection,
-    clear_azure_caches,
-    plug_fake_transport,
 )
-
-GROUP = f"/subscriptions/{SUB_A}/resourceGroups/web"
-WEB_1 = f"{GROUP}/providers/Microsoft.Compute/virtualMachines/web-1"
-WEB_2 = f"{GROUP}/providers/Microsoft.Compute/virtualMachines/web-2"
-STORAGE = f"/subscriptions/{SUB_A}/resourceGroups/data/providers/Microsoft.Storage/storageAccounts/datastore"
-
-
-@pytest.fixture
-def azure(monkeypatch):
-    fake = FakeAzure()
-    plug_fake_transport(monkeypatch, fake)
-    yield fake
-    clear_azure_caches()
 
 
 @pytest.fixture

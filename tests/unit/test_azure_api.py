@@ -15,29 +15,19 @@ from tests.azure_fake import (
     DIRECTORY_ID,
     READER,
     SECRET,
+    STORAGE,
     SUB_A,
     SUB_B,
     SUB_HIDDEN,
     TAG_CONTRIBUTOR,
     VM_CONTRIBUTOR,
-    FakeAzure,
+    WEB_1,
+    WEB_2,
     clear_azure_caches,
     plug_fake_transport,
     point_azure_at,
 )
 from tests.utils import call_api, claims_for
-
-VM_WEB_1 = f"/subscriptions/{SUB_A}/resourceGroups/web/providers/Microsoft.Compute/virtualMachines/web-1"
-VM_WEB_2 = f"/subscriptions/{SUB_A}/resourceGroups/web/providers/Microsoft.Compute/virtualMachines/web-2"
-STORAGE = f"/subscriptions/{SUB_A}/resourceGroups/data/providers/Microsoft.Storage/storageAccounts/datastore"
-
-
-@pytest.fixture
-def azure(monkeypatch):
-    fake = FakeAzure()
-    plug_fake_transport(monkeypatch, fake)
-    yield fake
-    clear_azure_caches()
 
 
 @pytest.fixture
@@ -187,17 +177,17 @@ def test_assets_are_listed_live_in_the_shared_shape_and_never_stored(azure, ana,
     assert response.status == 200, response.text
     page = response.json()
     by_id = {asset["id"]: asset for asset in page["items"]}
-    assert by_id[VM_WEB_1] == {
+    assert by_id[WEB_1] == {
         "provider": "azure",
-        "id": VM_WEB_1,
-        "arn": VM_WEB_1,
+        "id": WEB_1,
+        "arn": WEB_1,
         "name": "web-1",
         "type": "Microsoft.Compute/virtualMachines",
         "region": "westeurope",
         "state": "running",
         "tags": {"env": "prod"},
     }
-    assert by_id[VM_WEB_2]["state"] == "deallocated"
+    assert by_id[WEB_2]["state"] == "deallocated"
     assert by_id[STORAGE]["type"] == "Microsoft.Storage/storageAccounts" and by_id[STORAGE]["region"] == "northeurope"
     assert by_id[f"/subscriptions/{SUB_A}"]["type"] == "Microsoft.Resources/subscriptions"
     assert by_id[f"/subscriptions/{SUB_A}"]["name"] == "Production"
@@ -225,12 +215,12 @@ def operator(azure, ana):
 def test_vm_start_runs_with_the_applications_role(azure, operator):
     claims, connection_id = operator
 
-    response = act(claims, connection_id, action="start", asset_ids=[VM_WEB_2])
+    response = act(claims, connection_id, action="start", asset_ids=[WEB_2])
 
     assert response.status == 200, response.text
     assert response.json() == {
         "action": "start",
-        "results": [{"asset_id": VM_WEB_2, "ok": True, "state": "starting", "detail": None}],
+        "results": [{"asset_id": WEB_2, "ok": True, "state": "starting", "detail": None}],
     }
     assert azure.subscriptions[SUB_A].vms[1].power == "running"
 
@@ -238,7 +228,7 @@ def test_vm_start_runs_with_the_applications_role(azure, operator):
 def test_what_the_role_does_not_allow_is_403_naming_the_permission(azure, ana):
     connection_id = connect(ana).json()["id"]  # Reader only
 
-    response = act(ana, connection_id, action="stop", asset_ids=[VM_WEB_1])
+    response = act(ana, connection_id, action="stop", asset_ids=[WEB_1])
 
     assert response.status == 403, response.text
     problem = response.json()

@@ -8,22 +8,11 @@ from tests.azure_fake import (
     SUB_A,
     SUB_B,
     SUB_HIDDEN,
-    FakeAzure,
     FakeResource,
     azure_connection,
-    clear_azure_caches,
-    plug_fake_transport,
 )
 
 VM = "Microsoft.Compute/virtualMachines"
-
-
-@pytest.fixture
-def azure(monkeypatch):
-    fake = FakeAzure()
-    plug_fake_transport(monkeypatch, fake)
-    yield fake
-    clear_azure_caches()
 
 
 def listed(connection=None, *, types=None, region=None, limit=100, next_token=None):

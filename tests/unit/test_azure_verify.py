@@ -17,19 +17,10 @@ from tests.azure_fake import (
     FakeAzure,
     azure_connection,
     clear_azure_caches,
-    plug_fake_transport,
     plug_transport_as_configured,
 )
 
 START = "Microsoft.Compute/virtualMachines/start/action"
-
-
-@pytest.fixture
-def azure(monkeypatch):
-    fake = FakeAzure()
-    plug_fake_transport(monkeypatch, fake)
-    yield fake
-    clear_azure_caches()
 
 
 def run(**descriptors):
