@@ -103,3 +103,42 @@ def stub_customer_client(monkeypatch, service: str, prepare, *, region: str | No
         return made
 
     monkeypatch.setattr(CustomerSession, "client", client)
+
+
+def cloudtrail_event(resource_name: str, source_identity: str = "user-1") -> dict:
+    """A CloudTrail LookupEvents entry for a StopInstances call made by a Cloudivize session."""
+    import datetime
+
+    return {
+        "EventId": "e-1",
+        "EventName": "StopInstances",
+        "EventTime": datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC),
+        "EventSource": "ec2.amazonaws.com",
+        "Username": "Cloudivize-Session",
+        "ReadOnly": "false",
+        "Resources": [{"ResourceType": "AWS::EC2::Instance", "ResourceName": resource_name}],
+        "CloudTrailEvent": json.dumps({"userIdentity": {"sessionContext": {"sourceIdentity": source_identity}}}),
+    }
+
+
+class KmsCalls(list):
+    """Records the KMS operations every boto client makes inside ``with KmsCalls() as calls:``."""
+
+    def __enter__(self) -> KmsCalls:
+        from unittest import mock
+
+        from botocore.client import BaseClient
+
+        make_api_call = BaseClient._make_api_call
+
+        def counting(client, operation, params):
+            if client.meta.service_model.service_name == "kms":
+                self.append(operation)
+            return make_api_call(client, operation, params)
+
+        self._patch = mock.patch.object(BaseClient, "_make_api_call", counting)
+        self._patch.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._patch.stop()

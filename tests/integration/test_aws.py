@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from infrastructure.local.customer_account import DEMO_REGIONS, account_session
 from infrastructure.local.emulator import aws_client
 from infrastructure.local.stack_info import StackInfo
-from tests.utils import stub_customer_client
+from tests.utils import cloudtrail_event, stub_customer_client
 
 from .conftest import Api, run_cli, sign_in
 
@@ -239,16 +238,7 @@ def test_throttling_by_aws_is_503_retry_later(in_process, monkeypatch):
 
 def test_activity_is_read_from_the_customers_cloudtrail(in_process, monkeypatch):
     api, token, path, instance_arn, _ = in_process
-    event = {
-        "EventId": "e-1",
-        "EventName": "StopInstances",
-        "EventTime": datetime(2026, 11, 29, 10, 0, tzinfo=UTC),
-        "EventSource": "ec2.amazonaws.com",
-        "Username": "Cloudivize-Session",
-        "ReadOnly": "false",
-        "Resources": [{"ResourceType": "AWS::EC2::Instance", "ResourceName": instance_arn.rsplit("/", 1)[1]}],
-        "CloudTrailEvent": json.dumps({"userIdentity": {"sessionContext": {"sourceIdentity": "user-1"}}}),
-    }
+    event = cloudtrail_event(instance_arn.rsplit("/", 1)[1])
     lookup = {"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "Cloudivize-Session"}],
               "MaxResults": 10}  # fmt: skip
     stub_customer_client(

@@ -4,7 +4,7 @@ sensitive field is sealed and bound to its record, and no secret reaches a respo
 import boto3
 import pytest
 
-from tests.utils import call_api, claims_for
+from tests.utils import KmsCalls, call_api, claims_for
 
 ROLE_ARN = "arn:aws:iam::210987654321:role/CloudivizeReadOnly"
 DIRECTORY_ID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
@@ -166,25 +166,13 @@ def test_ciphertext_copied_to_another_tenant_does_not_open(cloud):
 
 
 def test_reading_a_record_again_and_again_costs_almost_no_kms_calls(cloud):
-    from unittest import mock
-
-    from botocore.client import BaseClient
-
     from cloudivize import crypto
 
     claims = claims_for("tenant-1")
     body = {"provider": "aws", "name": "a", "role_arn": ROLE_ARN, "verify": False}
     connection_id = call_api("POST", "/connections", claims=claims, body=body).json()["id"]
     crypto.sealer_for.cache_clear()  # a new container: nothing cached yet
-    kms_calls: list[str] = []
-    make_api_call = BaseClient._make_api_call
-
-    def counting(client, operation, params):
-        if client.meta.service_model.service_name == "kms":
-            kms_calls.append(operation)
-        return make_api_call(client, operation, params)
-
-    with mock.patch.object(BaseClient, "_make_api_call", counting):
+    with KmsCalls() as kms_calls:
         for _ in range(25):
             assert call_api("GET", f"/connections/{connection_id}", claims=claims).status == 200
 

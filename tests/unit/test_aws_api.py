@@ -13,7 +13,7 @@ from botocore.stub import ANY, Stubber
 
 from infrastructure.local.customer_account import account_session
 from tests.conftest import PRINCIPAL_ARN
-from tests.utils import call_api, stub_customer_client
+from tests.utils import call_api, cloudtrail_event, stub_customer_client
 
 BROKER_CREDENTIALS = {
     "Credentials": {
@@ -215,16 +215,7 @@ def test_plain_instance_ids_need_a_region(operating_customer):
 
 def test_activity_is_the_customers_cloudtrail_for_cloudivize_sessions(customer, monkeypatch):
     connection = connect(customer).json()
-    event = {
-        "EventId": "e-1",
-        "EventName": "StopInstances",
-        "EventTime": datetime(2026, 11, 29, 10, 0, tzinfo=UTC),
-        "EventSource": "ec2.amazonaws.com",
-        "Username": "Cloudivize-Session",
-        "ReadOnly": "false",
-        "Resources": [{"ResourceType": "AWS::EC2::Instance", "ResourceName": "i-0abc"}],
-        "CloudTrailEvent": json.dumps({"userIdentity": {"sessionContext": {"sourceIdentity": "user-1"}}}),
-    }
+    event = cloudtrail_event("i-0abc")
 
     stub_customer_client(
         monkeypatch,

@@ -1,15 +1,13 @@
 """Field sealing against moto's KMS, which performs real envelope cryptography."""
 
-from unittest import mock
-
 import boto3
 import pytest
-from botocore.client import BaseClient
 from moto import mock_aws
 
 from cloudivize.crypto import ENCRYPTION_CONTEXT_KEYS, FieldSealer, SealContext
 from cloudivize.errors import SealedFieldMismatch
 from infrastructure import constants
+from tests.utils import KmsCalls
 
 CONTEXT = SealContext(tenant_id="t-1", record="TENANT#t-1/CONN#c-1", purpose="azure_secret")
 
@@ -66,15 +64,7 @@ def test_each_message_has_its_own_data_key_envelope(key_arn):
 def test_data_key_cache_bounds_kms_traffic(key_arn):
     sealer = FieldSealer(key_arn)
     sealed = sealer.seal("s3cr3t-value", CONTEXT)
-    calls: list[str] = []
-    original = BaseClient._make_api_call
-
-    def counting(client, operation, params):
-        if client.meta.service_model.service_name == "kms":
-            calls.append(operation)
-        return original(client, operation, params)
-
-    with mock.patch.object(BaseClient, "_make_api_call", counting):
+    with KmsCalls() as calls:
         for _ in range(50):
             assert sealer.open(sealed, CONTEXT) == "s3cr3t-value"
 
