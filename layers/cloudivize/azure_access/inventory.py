@@ -53,33 +53,30 @@ def _subscription_asset(subscription: Subscription) -> Asset:
     )
 
 
+def _arm_asset(resource: Any, asset_type: str, state: str | None = None) -> Asset:
+    """An ARM resource (group, resource, VM) in the normalized shape: its resource id is its id."""
+    return Asset(
+        provider="azure",
+        id=resource.id,
+        arn=resource.id,
+        name=resource.name,
+        type=asset_type,
+        region=_location(resource.location),
+        state=state,
+        tags=_tags(resource.tags),
+    )
+
+
 def _resource_groups(session: AzureSession, subscription: Subscription) -> list[Asset]:
     return [
-        Asset(
-            provider="azure",
-            id=group.id,
-            arn=group.id,
-            name=group.name,
-            type=RESOURCE_GROUP,
-            region=_location(group.location),
-            state=getattr(group.properties, "provisioning_state", None),
-            tags=_tags(group.tags),
-        )
+        _arm_asset(group, RESOURCE_GROUP, state=getattr(group.properties, "provisioning_state", None))
         for group in session.resources(subscription.subscription_id).resource_groups.list()
     ]
 
 
 def _resources(session: AzureSession, subscription: Subscription) -> list[Asset]:
     return [
-        Asset(
-            provider="azure",
-            id=resource.id,
-            arn=resource.id,
-            name=resource.name,
-            type=resource.type,
-            region=_location(resource.location),
-            tags=_tags(resource.tags),
-        )
+        _arm_asset(resource, resource.type)
         for resource in session.resources(subscription.subscription_id).resources.list()
     ]
 
@@ -97,16 +94,7 @@ def power_state(vm: Any) -> str | None:
 def _virtual_machines(session: AzureSession, subscription: Subscription) -> list[Asset]:
     # statusOnly=true: one call answers every VM's instance view (power state) in the subscription.
     return [
-        Asset(
-            provider="azure",
-            id=vm.id,
-            arn=vm.id,
-            name=vm.name,
-            type=VIRTUAL_MACHINE,
-            region=_location(vm.location),
-            state=power_state(vm),
-            tags=_tags(vm.tags),
-        )
+        _arm_asset(vm, VIRTUAL_MACHINE, state=power_state(vm))
         for vm in session.compute(subscription.subscription_id).virtual_machines.list_all(status_only="true")
     ]
 
