@@ -47,24 +47,6 @@ def references(value: Any, logical_id: str) -> bool:
     return json.dumps({"Ref": logical_id}) in text or f'"Fn::GetAtt": ["{logical_id}"' in text
 
 
-def flatten(value: Any) -> str:
-    """A resource as one string, the way cdk-nag names it: ``Fn::Join`` joined, ``Ref`` as ``<Name>``,
-    ``Fn::GetAtt`` as ``<Resource.Attribute>``, ``Fn::Sub``'s ``${X}`` as ``<X>``."""
-    if isinstance(value, str):
-        return value.replace("${", "<").replace("}", ">")
-    if isinstance(value, dict) and "Fn::Join" in value:
-        delimiter, items = value["Fn::Join"]
-        return delimiter.join(flatten(item) for item in items)
-    if isinstance(value, dict) and "Fn::Sub" in value:
-        return flatten(value["Fn::Sub"])
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        resource, attribute = value["Fn::GetAtt"]
-        return f"<{resource}.{attribute}>"
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    return json.dumps(value)
-
-
 def bucket_deployment_handler(stack: Any) -> Any:
     """The singleton Lambda CDK adds (at stack level) for every BucketDeployment of the stack."""
     [handler] = [child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")]

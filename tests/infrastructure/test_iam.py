@@ -7,9 +7,10 @@ import json
 import pytest
 
 from infrastructure import constants
+from infrastructure.customer_access import nag_flatten
 from infrastructure.routes import FUNCTIONS, Access
 
-from .cfn import as_list, flatten, iam_statements, references, role_statements
+from .cfn import as_list, iam_statements, references, role_statements
 
 DATA_SERVICES = ("dynamodb:", "kms:")
 
@@ -48,7 +49,7 @@ def test_no_role_uses_an_aws_managed_policy_except_two_cdk_service_roles(synth):
         deployment_role: "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     }
     for logical_id, role in synth.resources("AWS::IAM::Role").items():
-        managed = [flatten(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
+        managed = [nag_flatten(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
         assert managed == ([allowed[logical_id]] if logical_id in allowed else []), logical_id
 
 
@@ -177,7 +178,7 @@ def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_templ
     for logical_id, statement in iam_statements(synth.template):
         if statement["Effect"] != "Allow":
             continue
-        for resource in map(flatten, as_list(statement.get("Resource"))):
+        for resource in map(nag_flatten, as_list(statement.get("Resource"))):
             if "*" not in resource:
                 continue
             actions = frozenset(_actions(statement))
