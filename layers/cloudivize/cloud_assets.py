@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from cloudivize.connections import ConnectionInUse
 from cloudivize.errors import Unprocessable
@@ -10,32 +11,41 @@ from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage
 from cloudivize.paging import page_of
 
 
-def _list_azure_assets(
-    connection: ConnectionInUse, *, types: set[str] | None, location: str | None
-) -> tuple[list[Asset], list[RegionError]]:
-    from cloudivize.azure_access.clients import open_session
-    from cloudivize.azure_access.inventory import list_assets as list_azure_assets
-
-    session = open_session(connection.descriptors, connection.credentials)
-    return list_azure_assets(
-        session, subscription_ids=connection.descriptors.get("subscription_ids"), types=types, location=location
-    )
-
-
-def list_assets(
-    connection: ConnectionInUse, *, types: set[str] | None, region: str | None, limit: int, next_token: str | None
-) -> AssetPage:
-    if connection.provider == "azure":
-        assets, errors = _list_azure_assets(connection, types=types, location=region)
-        items, token = page_of(assets, limit=limit, token=next_token, query=(sorted(types or []), region))
-        return AssetPage(items=items, next_token=token, errors=errors)
+def _aws_session(connection: ConnectionInUse) -> tuple[Any, str]:
+    """A session through the customer's role, and the account's home region."""
     from cloudivize.aws_access.access import home_region, open_session
-    from cloudivize.aws_access.inventory import enabled_regions
-    from cloudivize.aws_access.inventory import list_assets as list_aws_assets
 
     role_arn = connection.descriptors["role_arn"]
     session = open_session(tenant_id=connection.tenant_id, user_id=connection.user_id, role_arn=role_arn)
-    home = home_region(role_arn)
+    return session, home_region(role_arn)
+
+
+def _azure_session(connection: ConnectionInUse) -> Any:
+    from cloudivize.azure_access.clients import open_session
+
+    return open_session(connection.descriptors, connection.credentials)
+
+
+def _list_azure_assets(
+    connection: ConnectionInUse, *, types: set[str] | None, location: str | None
+) -> tuple[list[Asset], list[RegionError]]:
+    from cloudivize.azure_access.inventory import list_assets as list_azure_assets
+
+    return list_azure_assets(
+        _azure_session(connection),
+        subscription_ids=connection.descriptors.get("subscription_ids"),
+        types=types,
+        location=location,
+    )
+
+
+def _list_aws_assets(
+    connection: ConnectionInUse, *, types: set[str] | None, region: str | None
+) -> tuple[list[Asset], list[RegionError]]:
+    from cloudivize.aws_access.inventory import enabled_regions
+    from cloudivize.aws_access.inventory import list_assets as list_aws_assets
+
+    session, home = _aws_session(connection)
     regions = connection.regions or enabled_regions(session, home)
     if region is not None:
         if region not in regions:
@@ -44,24 +54,29 @@ def list_assets(
                 errors=[{"field": "region", "in": "query", "type": "not_in_connection", "message": "unknown region"}],
             )
         regions = [region]
-    assets, errors = list_aws_assets(session, regions=regions, home_region=home, types=types)
+    return list_aws_assets(session, regions=regions, home_region=home, types=types)
+
+
+def list_assets(
+    connection: ConnectionInUse, *, types: set[str] | None, region: str | None, limit: int, next_token: str | None
+) -> AssetPage:
+    if connection.provider == "azure":
+        assets, errors = _list_azure_assets(connection, types=types, location=region)
+    else:
+        assets, errors = _list_aws_assets(connection, types=types, region=region)
     items, token = page_of(assets, limit=limit, token=next_token, query=(sorted(types or []), region))
     return AssetPage(items=items, next_token=token, errors=errors)
 
 
 def run_action(connection: ConnectionInUse, request: ActionRequest) -> ActionResponse:
     if connection.provider == "azure":
-        from cloudivize.azure_access.clients import open_session
         from cloudivize.azure_access.operations import run_action as run_azure_action
 
-        session = open_session(connection.descriptors, connection.credentials)
-        return run_azure_action(session, request, connection.descriptors.get("subscription_ids"))
-    from cloudivize.aws_access.access import home_region, open_session
+        return run_azure_action(_azure_session(connection), request, connection.descriptors.get("subscription_ids"))
     from cloudivize.aws_access.operations import run_action as run_aws_action
 
-    role_arn = connection.descriptors["role_arn"]
-    session = open_session(tenant_id=connection.tenant_id, user_id=connection.user_id, role_arn=role_arn)
-    return run_aws_action(session, request, home_region(role_arn))
+    session, home = _aws_session(connection)
+    return run_aws_action(session, request, home)
 
 
 def activity(
@@ -75,10 +90,8 @@ def activity(
 ) -> ActivityPage:
     if connection.provider != "aws":
         raise Unprocessable("Activity is read from AWS CloudTrail: it is available for AWS connections.")
-    from cloudivize.aws_access.access import home_region, open_session
     from cloudivize.aws_access.activity import cloudivize_activity
 
-    role_arn = connection.descriptors["role_arn"]
-    session = open_session(tenant_id=connection.tenant_id, user_id=connection.user_id, role_arn=role_arn)
-    where = region or (connection.regions or [home_region(role_arn)])[0]
+    session, home = _aws_session(connection)
+    where = region or (connection.regions or [home])[0]
     return cloudivize_activity(session, region=where, start=start, end=end, limit=limit, next_token=next_token)
