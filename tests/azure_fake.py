@@ -543,7 +543,7 @@ def clear_azure_caches() -> None:
     from cloudivize import config
     from cloudivize.azure_access import clients
 
-    config.get_azure_settings.cache_clear()
+    config.azure_cloud.cache_clear()
     clear = getattr(clients.azure_sessions, "cache_clear", None)
     if clear is not None:
         clear()
@@ -565,32 +565,42 @@ def plug_fake_transport(monkeypatch: Any, fake: FakeAzure) -> None:
 def plug_transport_as_configured(monkeypatch: Any, fake: FakeAzure) -> None:
     """Answer from ``fake`` whatever endpoints the environment configures (their spelling is the test's)."""
     from cloudivize.azure_access import clients
-    from cloudivize.config import get_azure_settings
+    from cloudivize.config import azure_cloud
 
     clear_azure_caches()
-    sessions = clients.AzureSessions(get_azure_settings(), transport=fake_transport(fake))
+    sessions = clients.AzureSessions(azure_cloud(), transport=fake_transport(fake))
     monkeypatch.setattr(clients, "azure_sessions", lambda: sessions)
 
 
 def azure_connection(**descriptors: Any) -> Any:
-    """An opened Azure connection, as the assets and actions functions receive it (``ConnectionInUse``)."""
-    from cloudivize.connections import ConnectionInUse
+    """An opened Azure connection, as the assets and actions functions receive it (``CloudConnection``)."""
+    from cloudivize.azure_access.provider import AzureApplication, AzureSecret
+    from cloudivize.providers.base import CloudConnection
 
     secret = descriptors.pop("application_secret", SECRET)
     expires = descriptors.pop("secret_expires_at", None)
-    return ConnectionInUse(
+    return CloudConnection(
         connection_id="c-1",
         tenant_id="t-1",
         user_id="u-1",
         provider="azure",
         regions=None,
-        descriptors={
-            "directory_id": DIRECTORY_ID,
-            "application_id": APPLICATION_ID,
-            "subscription_ids": None,
-            "secret_hint": secret[:3],
-        }
-        | descriptors,  # fmt: skip
-        credentials={"application_secret": secret},
+        descriptors=AzureApplication(
+            **{
+                "directory_id": DIRECTORY_ID,
+                "application_id": APPLICATION_ID,
+                "subscription_ids": None,
+                "secret_hint": secret[:3],
+            }
+            | descriptors  # fmt: skip
+        ),
+        credentials=AzureSecret(application_secret=secret),
         secret_expires_at=expires,
     )
+
+
+def azure_provider() -> Any:
+    """Cloudivize's Azure provider, as the functions' composition root builds it."""
+    from cloudivize.azure_access.provider import AzureProvider
+
+    return AzureProvider()

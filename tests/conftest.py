@@ -32,16 +32,15 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 @pytest.fixture(autouse=True)
 def _fresh_cached_clients():
     """Clients and settings are cached per warm container; each test is a new container."""
-    from cloudivize import config, crypto, idempotency, identity, repository
-    from cloudivize.aws_access import access
+    from cloudivize import composition, config, crypto, idempotency, identity, repository
 
     caches = (
-        config.get_settings,
+        config.function_config,
+        composition.backend,
         crypto.sealer_for,
         identity._cognito,
         repository._table,
         idempotency._run_once,
-        access.customer_sessions,
     )
     for cached in caches:
         cached.cache_clear()

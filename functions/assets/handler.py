@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 
-from cloudivize.api import api_handler
+from cloudivize.api import ConnectionId, api_handler
 from cloudivize.cloud_assets import list_assets
-from cloudivize.connections import Connections
+from cloudivize.composition import backend
 from cloudivize.models.assets import AssetPage
 from cloudivize.observability import logger
 from cloudivize.tenancy import current_caller
@@ -17,7 +17,7 @@ router = Router()
 
 @router.get("/connections/<connection_id>/assets", summary="Live assets of a connection", tags=["assets"])
 def get_assets(
-    connection_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")],
+    connection_id: ConnectionId,
     type: Annotated[
         list[str] | None, Query(max_length=20, description='Asset types, e.g. "ec2:instance" (repeatable)')
     ] = None,
@@ -25,8 +25,16 @@ def get_assets(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     next_token: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AssetPage:
-    connection = Connections.of(current_caller(router)).for_use(connection_id)
-    page = list_assets(connection, types=set(type) if type else None, region=region, limit=limit, next_token=next_token)
+    service = backend()
+    record, connection = service.connections(current_caller(router)).open(connection_id)
+    page = list_assets(
+        service.providers[record.provider],
+        connection,
+        types=set(type) if type else None,
+        region=region,
+        limit=limit,
+        next_token=next_token,
+    )
     logger.info("Assets listed", extra={"connection_id": connection_id, "count": len(page.items)})
     return page
 

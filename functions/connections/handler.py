@@ -3,10 +3,11 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.router import Router
 
-from cloudivize.api import api_handler
+from cloudivize.api import ConnectionId, api_handler
+from cloudivize.composition import backend
 from cloudivize.connections import Connections
 from cloudivize.idempotency import CONFIG as IDEMPOTENCY_CONFIG
 from cloudivize.idempotency import once
@@ -22,7 +23,6 @@ from cloudivize.tenancy import current_caller
 
 router = Router()
 
-ConnectionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -40,7 +40,7 @@ IfMatch = Annotated[
 
 
 def _connections() -> Connections:
-    return Connections.of(current_caller(router))
+    return backend().connections(current_caller(router))
 
 
 def _etag(connection: Connection) -> dict[str, str]:
@@ -58,6 +58,7 @@ def create_connection(
     connections = _connections()
     caller = current_caller(router)
     created = once(
+        table_name=backend().config.idempotency_table_name,
         tenant_id=caller.tenant_id,
         operation="create-connection",
         key=idempotency_key,

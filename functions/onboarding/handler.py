@@ -3,11 +3,10 @@
 from aws_lambda_powertools.event_handler.router import Router
 
 from cloudivize.api import api_handler
-from cloudivize.aws_access.access import tenant_external_id
 from cloudivize.aws_access.onboarding import AwsOnboarding, aws_onboarding
 from cloudivize.azure_onboarding import AzureOnboarding, azure_onboarding
-from cloudivize.config import get_settings
-from cloudivize.errors import ServiceUnavailable
+from cloudivize.composition import backend
+from cloudivize.errors import Forbidden, ServiceUnavailable
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -16,14 +15,18 @@ router = Router()
 @router.get("/onboarding/aws", summary="Create the role Cloudivize uses in an AWS account", tags=["onboarding"])
 def get_aws_onboarding() -> AwsOnboarding:
     caller = current_caller(router)
-    settings = get_settings()
-    if not settings.customer_access_role_arn:
+    service = backend()
+    config = service.config
+    if not config.customer_access_role_arn:
         raise ServiceUnavailable("AWS onboarding is not configured on this Cloudivize deployment.")
+    external_id = service.tenants.external_id(caller.tenant_id)
+    if external_id is None:
+        raise Forbidden("Your organisation is still being set up. Sign in again in a moment.")
     return aws_onboarding(
-        principal_arn=settings.customer_access_role_arn,
-        external_id=tenant_external_id(caller.tenant_id),
-        template_url=settings.onboarding_template_url,
-        region=settings.region,
+        principal_arn=config.customer_access_role_arn,
+        external_id=external_id,
+        template_url=config.onboarding_template_url,
+        region=config.region,
     )
 
 

@@ -10,23 +10,28 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, problem_body
+from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, PayloadTooLarge, problem_body
 from cloudivize.models.connections import PROVIDERS
-from cloudivize.observability import logger, tracer
+from cloudivize.observability import logger, metrics, tracer
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # Far above any valid request (a connection or settings document is a few KiB), far below API Gateway's 10 MB.
 MAX_BODY_BYTES = 64 * 1024
 API_TITLE = "Cloudivize API"
+# The path parameter of every /connections/{connection_id}/... route.
+ConnectionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 API_VERSION = "1"
 
 
@@ -138,6 +143,7 @@ def api_handler(
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler
+    @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if on_invoke is not None:
             on_invoke(context)
@@ -150,14 +156,9 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCo
     """Resolve one API Gateway event and stamp the response with the request id."""
     body = event.get("body") or ""
     if len(body) > MAX_BODY_BYTES:
-        too_large = problem_body(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "Payload too large",
-            f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.",
-            slug="payload-too-large",
-        )
-        result = {"statusCode": too_large["status"], "body": json.dumps(too_large), "isBase64Encoded": False}
-        result["multiValueHeaders"] = {"Content-Type": [PROBLEM_CONTENT_TYPE]}
+        # Refused before resolving (validation would parse it first), through the one error mapping.
+        too_large = PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        result = ResponseBuilder(_on_domain_error(too_large)).build(APIGatewayProxyEvent(event))
     else:
         result = app.resolve(event, context)
     request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")

@@ -1,4 +1,5 @@
-"""Configuration of the functions, read once from the environment (lazily: importing needs no env)."""
+"""Configuration of the functions, read once from the environment by the composition root (lazily: importing
+needs no environment). Logic receives these objects; it never reads the environment itself."""
 
 from __future__ import annotations
 
@@ -12,24 +13,27 @@ PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com"
 PUBLIC_RESOURCE_MANAGER_URL = "https://management.azure.com"
 
 
-class Settings(BaseModel):
+class FunctionConfig(BaseModel):
+    """Where a function's resources are: what the CDK stack (or the local stack) puts in its environment."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     table_name: str = Field(validation_alias="TABLE_NAME")
     field_key_arn: str = Field(validation_alias="FIELD_KEY_ARN")
     idempotency_table_name: str | None = Field(default=None, validation_alias="IDEMPOTENCY_TABLE_NAME")
-    # The one principal customers trust (DESIGN §6); functions assume it, then the customer's role.
+    # The one principal customers trust (docs/architecture.md, "Security model"); functions assume it, then
+    # the customer's role.
     customer_access_role_arn: str | None = Field(default=None, validation_alias="CUSTOMER_ACCESS_ROLE_ARN")
     onboarding_template_url: str | None = Field(default=None, validation_alias="ONBOARDING_TEMPLATE_URL")
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
 
 
 @cache
-def get_settings() -> Settings:
-    return Settings.model_validate(dict(os.environ))
+def function_config() -> FunctionConfig:
+    return FunctionConfig.model_validate(dict(os.environ))
 
 
-class AzureSettings(BaseModel):
+class AzureCloud(BaseModel):
     """Where Azure is: the public cloud unless told otherwise (sovereign clouds, or a test's fake).
 
     ``AZURE_AUTHORITY_HOST`` is azure-identity's own variable (e.g. https://login.microsoftonline.us for Azure
@@ -66,5 +70,5 @@ class AzureSettings(BaseModel):
 
 
 @cache
-def get_azure_settings() -> AzureSettings:
-    return AzureSettings.model_validate(dict(os.environ))
+def azure_cloud() -> AzureCloud:
+    return AzureCloud.model_validate(dict(os.environ))

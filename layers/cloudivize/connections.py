@@ -1,63 +1,30 @@
-"""Connections: what a customer connects, stored as metadata plus sealed descriptors and credentials.
+"""Connections: the use cases of one caller (add, list, read, change, remove, re-verify, open to act).
 
-Stored per connection (``TENANT#t / CONN#c``): id, provider, name, status, regions, times, version, and two
-sealed blobs: ``descriptors`` (role ARN and account id, or Azure directory/application/subscription ids and
-a secret hint; shown to the tenant) and ``credentials`` (the Azure application secret; opened only to call
-Azure). Nothing else: no asset, no credential from a customer's cloud.
+Whatever differs by cloud is asked of the connection's provider; how records are stored is the store's.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cloudivize.config import get_settings
-from cloudivize.crypto import FieldSealer, SealContext, sealer_for
-from cloudivize.errors import (
-    BadRequest,
-    NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
-    Unprocessable,
-)
-from cloudivize.models.connections import (
-    AwsConnectionCreate,
-    AwsDescriptors,
-    AzureConnectionCreate,
-    AzureDescriptors,
-    Connection,
-    ConnectionPage,
-    ConnectionPatch,
-    Verification,
-)
-from cloudivize.models.fields import ROLE_ARN_PATTERN
-from cloudivize.repository import (
-    CONNECTION_PREFIX,
-    PARTITION_KEY,
-    SORT_KEY,
-    BadPageToken,
-    RecordMissing,
-    StaleVersion,
-    Table,
-    connection_sort_key,
-    record_name,
-    tenant_partition,
-)
+from cloudivize.errors import BadRequest, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
+from cloudivize.metrics import count_connection_event
+from cloudivize.models.connections import Connection, ConnectionPage, ConnectionPatch, Verification
+from cloudivize.providers import Providers
+from cloudivize.providers.base import CloudConnection, Document, Provider
+from cloudivize.repository import BadPageToken, RecordMissing, StaleVersion
+from cloudivize.store.connections import ConnectionStore
+from cloudivize.store.records import ConnectionChanges, ConnectionRecord
+from cloudivize.store.tenants import TenantStore
 from cloudivize.tenancy import Caller
-from cloudivize.verification import VerificationRequest, verify
 
-DESCRIPTORS = "connection_descriptors"
-CREDENTIALS = "connection_credentials"
-SECRET_HINT_LENGTH = 3
-_AZURE_ONLY = ("subscription_ids", "application_secret", "secret_expires_at")
-_AWS_ONLY = ("regions",)
+_COMMON_PATCH_FIELDS = frozenset({"version", "name", "verify"})
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _not_found(connection_id: str) -> NotFound:
@@ -65,225 +32,185 @@ def _not_found(connection_id: str) -> NotFound:
     return NotFound(f"No connection {connection_id!r} in your organisation.")
 
 
-@dataclass(frozen=True)
-class Opened:
-    """A stored connection with its sealed parts opened (in memory, for one request)."""
-
-    item: dict[str, Any]
-    descriptors: dict[str, Any]
-
-    @property
-    def version(self) -> int:
-        return int(self.item["version"])
-
-
-@dataclass(frozen=True)
-class ConnectionInUse:
-    """What a call into the customer's cloud needs; lives for one request, never stored or logged."""
-
-    connection_id: str
-    tenant_id: str
-    user_id: str
-    provider: str
-    regions: list[str] | None
-    descriptors: dict[str, Any] = field(repr=False)
-    credentials: dict[str, Any] = field(repr=False)
-    secret_expires_at: str | None = None  # Azure, when known
-
-    def verification_request(self) -> VerificationRequest:
-        return VerificationRequest(
-            tenant_id=self.tenant_id,
-            user_id=self.user_id,
-            provider=self.provider,
-            descriptors=self.descriptors,
-            credentials=self.credentials,
-            regions=self.regions,
-            secret_expires_at=self.secret_expires_at,
-        )
-
-
 class Connections:
     """The connection use cases of one tenant's caller."""
 
-    def __init__(self, table: Table, sealer: FieldSealer, caller: Caller) -> None:
-        self._table = table
-        self._sealer = sealer
+    def __init__(self, store: ConnectionStore, tenants: TenantStore, providers: Providers, caller: Caller) -> None:
+        self._store = store
+        self._tenants = tenants
+        self._providers = providers
         self._caller = caller
-        self._partition = tenant_partition(caller.tenant_id)
-
-    @classmethod
-    def of(cls, caller: Caller) -> Connections:
-        """The caller's connections in the configured table, sealed with the configured field key."""
-        settings = get_settings()
-        return cls(Table(settings.table_name), sealer_for(settings.field_key_arn), caller)
-
-    # --- sealing: the only code that builds a connection's encryption context ---------------------------
-    def _context(self, connection_id: str, purpose: str) -> SealContext:
-        record = record_name(self._partition, connection_sort_key(connection_id))
-        return SealContext(self._caller.tenant_id, record, purpose)
-
-    def _seal(self, connection_id: str, purpose: str, value: dict[str, Any]) -> str:
-        return self._sealer.seal(json.dumps(value), self._context(connection_id, purpose))
-
-    def _open(self, item: dict[str, Any], purpose: str) -> dict[str, Any]:
-        attribute = {DESCRIPTORS: "descriptors_sealed", CREDENTIALS: "credentials_sealed"}[purpose]
-        if attribute not in item:
-            return {}
-        return json.loads(self._sealer.open(item[attribute], self._context(item["connection_id"], purpose)))
 
     # --- use cases ------------------------------------------------------------------------------------
-    def create(self, request: AwsConnectionCreate | AzureConnectionCreate) -> Connection:
+    def create(self, request: Any) -> Connection:
+        """``request`` is one provider's create body (``models.connections.ConnectionCreate``)."""
+        provider = self._providers[request.provider]
+        new = provider.new_connection(request)
         connection_id = str(uuid.uuid4())
-        descriptors, credentials = _parts_of(request)
-        status, verified_at = "unverified", None
-        regions = request.regions if isinstance(request, AwsConnectionCreate) else None
-        if request.verify:
-            expires_at = request.secret_expires_at if isinstance(request, AzureConnectionCreate) else None
-            self._require_verified(request.provider, descriptors, credentials, regions, expires_at)
-            status, verified_at = "verified", _now()
         now = _now()
-        item: dict[str, Any] = {
-            PARTITION_KEY: self._partition,
-            SORT_KEY: connection_sort_key(connection_id),
-            "kind": "connection",
-            "connection_id": connection_id,
-            "provider": request.provider,
-            "name": request.name,
-            "status": status,
-            "created_at": now,
-            "updated_at": now,
-            "created_by": self._caller.user_id,
-            "version": 1,
-            "descriptors_sealed": self._seal(connection_id, DESCRIPTORS, descriptors),
-        }
-        if verified_at:
-            item["last_verified_at"] = verified_at
-        if isinstance(request, AwsConnectionCreate) and request.regions:
-            item["regions"] = request.regions
-        if isinstance(request, AzureConnectionCreate):
-            item["credentials_sealed"] = self._seal(connection_id, CREDENTIALS, credentials)
-            if request.secret_expires_at:
-                item["secret_expires_at"] = request.secret_expires_at.isoformat()
-        self._table.create(item)
-        return _to_api(item, descriptors)
+        status, verified_at = "unverified", None
+        if request.verify:
+            connection = self._cloud_connection(
+                provider, connection_id, new.descriptors, new.credentials, new.regions, new.secret_expires_at
+            )
+            self._require_verified(provider, connection)
+            status, verified_at = "verified", now
+        record = ConnectionRecord(
+            connection_id=connection_id,
+            provider=provider.name,
+            name=request.name,
+            status=status,
+            created_at=now,
+            updated_at=now,
+            created_by=self._caller.user_id,
+            last_verified_at=verified_at,
+            regions=new.regions,
+            secret_expires_at=new.secret_expires_at,
+            descriptors=new.descriptors.to_sealed(),
+        )
+        credentials = new.credentials.to_sealed() if new.credentials is not None else None
+        self._store.create(record, credentials)
+        count_connection_event("ConnectionCreated", provider.name)
+        return self._to_api(record)
 
     def get(self, connection_id: str) -> Connection:
-        opened = self._load(connection_id)
-        return _to_api(opened.item, opened.descriptors)
+        return self._to_api(self._load(connection_id))
 
     def list(self, limit: int, next_token: str | None) -> ConnectionPage:
         try:
-            page = self._table.page(self._partition, CONNECTION_PREFIX, limit, next_token)
+            records, token = self._store.page(limit, next_token)
         except BadPageToken:
             raise BadRequest("The next_token is not one this listing issued; start again without it.") from None
-        items = [_to_api(item, self._open(item, DESCRIPTORS)) for item in page.items]
-        return ConnectionPage(items=items, next_token=page.next_token)
+        return ConnectionPage(items=[self._to_api(record) for record in records], next_token=token)
 
     def update(self, connection_id: str, patch: ConnectionPatch, if_match: int | None) -> Connection:
         expected = _expected_version(patch.version, if_match)
-        opened = self._load(connection_id)
-        if opened.version != expected:
-            raise _stale(opened.version)
-        provider = opened.item["provider"]
+        current = self._load(connection_id)
+        if current.version != expected:
+            raise _stale(current.version)
+        provider = self._providers[current.provider]
         _refuse_other_provider_fields(patch, provider)
 
-        changes: dict[str, Any] = {"updated_at": _now()}
+        descriptors = provider.descriptors_type.model_validate(current.descriptors)
+        patched = provider.patched(descriptors, patch)
+        changes: dict[str, Any] = {"updated_at": _now(), **patched.changes}
         if patch.name is not None:
             changes["name"] = patch.name
-        if patch.regions is not None:
-            changes["regions"] = patch.regions
-        descriptors = dict(opened.descriptors)
-        if patch.subscription_ids is not None:
-            descriptors["subscription_ids"] = patch.subscription_ids
-        if patch.secret_expires_at is not None:
-            changes["secret_expires_at"] = patch.secret_expires_at.isoformat()
-        if patch.application_secret is not None:
-            secret = patch.application_secret.get_secret_value()
-            descriptors["secret_hint"] = secret[:SECRET_HINT_LENGTH]
-            credentials = {"application_secret": secret}
-            # The old secret's expiry says nothing about the new one: keep only a date sent with it.
-            changes.setdefault("secret_expires_at", None)
+        if patched.credentials is not None:
             if patch.verify:
-                self._require_verified(provider, descriptors, credentials, None, patch.secret_expires_at)
+                connection = self._cloud_connection(
+                    provider, connection_id, patched.descriptors, patched.credentials, current.regions,
+                    changes.get("secret_expires_at"),
+                )  # fmt: skip
+                self._require_verified(provider, connection)
                 changes.update(status="verified", last_verified_at=_now())
             else:
                 changes["status"] = "unverified"
-            changes["credentials_sealed"] = self._seal(connection_id, CREDENTIALS, credentials)
-        if descriptors != opened.descriptors:
-            changes["descriptors_sealed"] = self._seal(connection_id, DESCRIPTORS, descriptors)
-
+            changes["credentials"] = patched.credentials.to_sealed()
+        sealed_descriptors = patched.descriptors.to_sealed()
+        if sealed_descriptors != current.descriptors:
+            changes["descriptors"] = sealed_descriptors
         try:
-            item = self._table.update(
-                self._partition, connection_sort_key(connection_id), changes, expected_version=expected
-            )
+            record = self._store.update(current, ConnectionChanges(**changes))
         except StaleVersion:
             raise _stale(None) from None
         except RecordMissing:
             raise _not_found(connection_id) from None
-        return _to_api(item, descriptors)
+        return self._to_api(record)
 
     def delete(self, connection_id: str) -> None:
         try:
-            self._table.delete(self._partition, connection_sort_key(connection_id))
+            self._store.delete(connection_id)
         except RecordMissing:
             raise _not_found(connection_id) from None
 
     def verify(self, connection_id: str) -> Verification:
         """Re-check a stored connection and record the outcome in its status."""
-        opened = self._load(connection_id)
-        result = verify(self.for_use(connection_id, opened).verification_request())
-        changes = {"status": "verified" if result.ok else "failed", "last_verified_at": _now()}
+        record, connection = self.open(connection_id)
+        result = self._providers[record.provider].verify(connection)
+        count_connection_event("ConnectionVerified" if result.ok else "ConnectionVerificationFailed", record.provider)
+        changes = ConnectionChanges(status="verified" if result.ok else "failed", last_verified_at=_now())
         try:
-            self._table.update(
-                self._partition, connection_sort_key(connection_id), changes, expected_version=opened.version
-            )
+            self._store.update(record, changes)
         except StaleVersion:
             pass  # changed meanwhile: the result stands for this call, the newer record keeps its own status
         except RecordMissing:
             raise _not_found(connection_id) from None
         return result
 
-    # --- helpers --------------------------------------------------------------------------------------
-    def _load(self, connection_id: str) -> Opened:
-        item = self._table.get(self._partition, connection_sort_key(connection_id))
-        if item is None:
+    def open(self, connection_id: str) -> tuple[ConnectionRecord, CloudConnection]:
+        """A stored connection, opened (credentials and the tenant's External ID included) to act on the
+        customer's cloud for one request: one read of the table."""
+        opened = self._store.open_for_use(connection_id)
+        if opened is None:
             raise _not_found(connection_id)
-        return Opened(item=item, descriptors=self._open(item, DESCRIPTORS))
-
-    def for_use(self, connection_id: str, opened: Opened | None = None) -> ConnectionInUse:
-        """A stored connection, opened (credentials included) to act on the customer's cloud for one request."""
-        opened = opened or self._load(connection_id)
-        return ConnectionInUse(
+        record, provider = opened.record, self._providers[opened.record.provider]
+        connection = CloudConnection(
             connection_id=connection_id,
             tenant_id=self._caller.tenant_id,
             user_id=self._caller.user_id,
-            provider=opened.item["provider"],
-            regions=opened.item.get("regions"),
-            descriptors=opened.descriptors,
-            credentials=self._open(opened.item, CREDENTIALS),
-            secret_expires_at=opened.item.get("secret_expires_at"),
+            provider=provider.name,
+            descriptors=provider.descriptors_type.model_validate(record.descriptors),
+            credentials=provider.credentials_type.model_validate(opened.credentials),
+            regions=record.regions,
+            secret_expires_at=record.secret_expires_at,
+            external_id=opened.tenant.external_id.get_secret_value() if opened.tenant else None,
+        )
+        return record, connection
+
+    # --- helpers --------------------------------------------------------------------------------------
+    def _load(self, connection_id: str) -> ConnectionRecord:
+        record = self._store.get(connection_id)
+        if record is None:
+            raise _not_found(connection_id)
+        return record
+
+    def _to_api(self, record: ConnectionRecord) -> Connection:
+        provider = self._providers[record.provider]
+        view = provider.view(
+            provider.descriptors_type.model_validate(record.descriptors),
+            regions=record.regions,
+            secret_expires_at=record.secret_expires_at,
+        )
+        return Connection(
+            id=record.connection_id,
+            provider=record.provider,
+            name=record.name,
+            status=record.status,
+            version=record.version,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            last_verified_at=record.last_verified_at,
+            **{provider.name: view},
         )
 
-    def _require_verified(
+    def _cloud_connection(
         self,
-        provider: str,
-        descriptors: dict,
-        credentials: dict,
+        provider: Provider,
+        connection_id: str,
+        descriptors: Document,
+        credentials: Document | None,
         regions: list[str] | None,
-        secret_expires_at: datetime | None = None,
-    ) -> None:
-        result = verify(
-            VerificationRequest(
-                tenant_id=self._caller.tenant_id,
-                user_id=self._caller.user_id,
-                provider=provider,
-                descriptors=descriptors,
-                credentials=credentials,
-                regions=regions,
-                secret_expires_at=secret_expires_at,
-            )
+        secret_expires_at: datetime | None,
+    ) -> CloudConnection:
+        """A connection not yet stored (or about to change), to verify before writing."""
+        return CloudConnection(
+            connection_id=connection_id,
+            tenant_id=self._caller.tenant_id,
+            user_id=self._caller.user_id,
+            provider=provider.name,
+            descriptors=descriptors,
+            credentials=credentials if credentials is not None else provider.credentials_type(),
+            regions=regions,
+            secret_expires_at=secret_expires_at,
+            external_id=self._tenants.external_id(self._caller.tenant_id),
         )
+
+    @staticmethod
+    def _require_verified(provider: Provider, connection: CloudConnection) -> None:
+        result = provider.verify(connection)
         if not result.ok:
+            count_connection_event("ConnectionVerificationFailed", provider.name)
             failed = "; ".join(
                 f"{check.name}: {check.detail}" for check in result.checks if check.required and not check.ok
             )
@@ -291,50 +218,7 @@ class Connections:
                 f"Cloudivize could not verify this connection, so nothing was stored. {failed}",
                 checks=[check.model_dump() for check in result.checks],
             )
-
-
-def _parts_of(request: AwsConnectionCreate | AzureConnectionCreate) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The sealed parts of a new connection: (descriptors, credentials)."""
-    if isinstance(request, AwsConnectionCreate):
-        account_id = ROLE_ARN_PATTERN.match(request.role_arn)["account_id"]  # type: ignore[index]
-        return {"role_arn": request.role_arn, "account_id": account_id}, {}
-    secret = request.application_secret.get_secret_value()
-    descriptors = {
-        "directory_id": request.directory_id,
-        "application_id": request.application_id,
-        "subscription_ids": request.subscription_ids,
-        "secret_hint": secret[:SECRET_HINT_LENGTH],
-    }
-    return descriptors, {"application_secret": secret}
-
-
-def _to_api(item: dict[str, Any], descriptors: dict[str, Any]) -> Connection:
-    provider = item["provider"]
-    aws = azure = None
-    if provider == "aws":
-        aws = AwsDescriptors(
-            account_id=descriptors["account_id"], role_arn=descriptors["role_arn"], regions=item.get("regions")
-        )
-    else:
-        azure = AzureDescriptors(
-            directory_id=descriptors["directory_id"],
-            application_id=descriptors["application_id"],
-            subscription_ids=descriptors.get("subscription_ids"),
-            secret_hint=descriptors["secret_hint"],
-            secret_expires_at=item.get("secret_expires_at"),
-        )
-    return Connection(
-        id=item["connection_id"],
-        provider=provider,
-        name=item["name"],
-        status=item["status"],
-        version=int(item["version"]),
-        created_at=item["created_at"],
-        updated_at=item["updated_at"],
-        last_verified_at=item.get("last_verified_at"),
-        aws=aws,
-        azure=azure,
-    )
+        count_connection_event("ConnectionVerified", provider.name)
 
 
 def _expected_version(body_version: int | None, if_match: int | None) -> int:
@@ -356,14 +240,14 @@ def _stale(current: int | None) -> PreconditionFailed:
     )
 
 
-def _refuse_other_provider_fields(patch: ConnectionPatch, provider: str) -> None:
-    foreign = _AZURE_ONLY if provider == "aws" else _AWS_ONLY
-    sent = [name for name in foreign if getattr(patch, name) is not None]
+def _refuse_other_provider_fields(patch: ConnectionPatch, provider: Provider) -> None:
+    accepted = _COMMON_PATCH_FIELDS | provider.patch_fields
+    sent = [name for name in ConnectionPatch.model_fields if name not in accepted and getattr(patch, name) is not None]
     if sent:
         raise Unprocessable(
-            f"These fields do not apply to an {provider} connection: {', '.join(sent)}.",
+            f"These fields do not apply to an {provider.name} connection: {', '.join(sent)}.",
             errors=[
-                {"field": name, "in": "body", "type": "not_applicable", "message": f"not for {provider}"}
+                {"field": name, "in": "body", "type": "not_applicable", "message": f"not for {provider.name}"}
                 for name in sent
             ],
         )

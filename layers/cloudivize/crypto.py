@@ -25,13 +25,19 @@ from aws_encryption_sdk.materials_managers.caching import CachingCryptoMaterials
 from cryptography.exceptions import InvalidSignature, InvalidTag
 
 from cloudivize.errors import SealedFieldMismatch
+from cloudivize.metrics import count
 from cloudivize.observability import logger
+from cloudivize.repository import RecordKey, connection_key, tenant_key
 
 CACHE_MAX_AGE_SECONDS = 300.0
 CACHE_MAX_MESSAGES = 500
 CACHE_CAPACITY = 256
 
 ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")
+# What is sealed, by purpose (the encryption context's third value).
+EXTERNAL_ID = "external_id"  # the tenant's External ID, on its META record
+CONNECTION_DESCRIPTORS = "connection_descriptors"  # role ARN and account, or Azure directory/application ids
+CONNECTION_CREDENTIALS = "connection_credentials"  # the Azure application secret
 # The SDK adds the message-signing public key to the context it stores; it is not ours to compare.
 _SDK_CONTEXT_KEYS = frozenset({"aws-crypto-public-key"})
 
@@ -46,6 +52,19 @@ class SealContext:
 
     def as_encryption_context(self) -> dict[str, str]:
         return {"tenant_id": self.tenant_id, "record": self.record, "purpose": self.purpose}
+
+
+def _context(tenant_id: str, key: RecordKey, purpose: str) -> SealContext:
+    return SealContext(tenant_id, key.name, purpose)
+
+
+def external_id_context(tenant_id: str) -> SealContext:
+    return _context(tenant_id, tenant_key(tenant_id), EXTERNAL_ID)
+
+
+def connection_context(tenant_id: str, connection_id: str, purpose: str) -> SealContext:
+    """``purpose`` is CONNECTION_DESCRIPTORS or CONNECTION_CREDENTIALS."""
+    return _context(tenant_id, connection_key(tenant_id, connection_id), purpose)
 
 
 class FieldSealer:
@@ -94,6 +113,7 @@ class FieldSealer:
     def _refuse(context: SealContext, failure: str) -> None:
         # Never carry the ciphertext or a library message along: name only the field and the failure.
         logger.error("Sealed field did not open", extra={"purpose": context.purpose, "failure": failure})
+        count("SealedFieldFailure")
         raise SealedFieldMismatch(f"A stored {context.purpose} could not be opened for this record.")
 
 

@@ -21,7 +21,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from cloudivize.config import get_settings
 from cloudivize.errors import Conflict, Unprocessable
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -40,8 +39,8 @@ CONFIG = IdempotencyConfig(
 
 
 @cache
-def _run_once() -> Callable[..., dict[str, Any]]:
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name or "")
+def _run_once(table_name: str) -> Callable[..., dict[str, Any]]:
+    store = DynamoDBPersistenceLayer(table_name=table_name)
 
     @idempotent_function(data_keyword_argument="attempt", persistence_store=store, config=CONFIG)
     def run(attempt: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -51,17 +50,24 @@ def _run_once() -> Callable[..., dict[str, Any]]:
 
 
 def once(
-    *, tenant_id: str, operation: str, key: str | None, payload: dict[str, Any], action: Callable[[], dict[str, Any]]
+    *,
+    table_name: str | None,
+    tenant_id: str,
+    operation: str,
+    key: str | None,
+    payload: dict[str, Any],
+    action: Callable[[], dict[str, Any]],
 ) -> dict[str, Any]:
     """``action()``, or the result it gave the first time this tenant sent ``key`` for ``operation``.
 
-    ``payload`` must not hold secrets in clear (dump models with SecretStr fields in JSON mode).
+    ``table_name`` is the idempotency table's. ``payload`` must not hold secrets in clear (dump models with
+    SecretStr fields in JSON mode).
     """
     if key is None:
         return action()
     attempt = {"tenant_id": tenant_id, "operation": operation, "key": key, "payload": payload}
     try:
-        return _run_once()(attempt=attempt, action=action)
+        return _run_once(table_name or "")(attempt=attempt, action=action)
     except IdempotencyValidationError:
         raise Unprocessable(
             f"This {IDEMPOTENCY_KEY_HEADER} was already used with a different request body. "

@@ -1,9 +1,10 @@
 """The one place that knows the table's key schema and talks to DynamoDB.
 
-Single table (DESIGN §5): partition key = tenant, sort key = record kind + id:
+Single table (docs/architecture.md, "Data model"): partition key = tenant, sort key = record kind + id:
 ``TENANT#t / META`` (the tenant), ``TENANT#t / CONN#c`` (a connection), ``TENANT#t / USER#u#SETTINGS``.
-Every read and write is scoped to one tenant's partition, and every write is conditional, so a retry or a
-race never overwrites what is there and a stale writer is told so.
+Every key is built by a function of this module; the stores hand ``Table`` a ``RecordKey`` and the record's
+other attributes, never a key attribute. Every write is conditional, so a retry or a race never overwrites
+what is there and a stale writer is told so.
 """
 
 from __future__ import annotations
@@ -23,23 +24,39 @@ PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 META_SORT_KEY = "META"
 CONNECTION_PREFIX = "CONN#"
+MAX_BATCH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class RecordKey:
+    """Where a record lives: its tenant's partition and its sort key."""
+
+    partition: str
+    sort: str
+
+    @property
+    def name(self) -> str:
+        """How the record is named in encryption contexts and logs, e.g. ``TENANT#t1/META``."""
+        return f"{self.partition}/{self.sort}"
+
+    def as_item_key(self) -> dict[str, str]:
+        return {PARTITION_KEY: self.partition, SORT_KEY: self.sort}
 
 
 def tenant_partition(tenant_id: str) -> str:
     return f"TENANT#{tenant_id}"
 
 
-def connection_sort_key(connection_id: str) -> str:
-    return f"{CONNECTION_PREFIX}{connection_id}"
+def tenant_key(tenant_id: str) -> RecordKey:
+    return RecordKey(tenant_partition(tenant_id), META_SORT_KEY)
 
 
-def settings_sort_key(user_id: str) -> str:
-    return f"USER#{user_id}#SETTINGS"
+def connection_key(tenant_id: str, connection_id: str) -> RecordKey:
+    return RecordKey(tenant_partition(tenant_id), f"{CONNECTION_PREFIX}{connection_id}")
 
 
-def record_name(partition: str, sort: str) -> str:
-    """How a record is named in encryption contexts and logs, e.g. ``TENANT#t1/META``."""
-    return f"{partition}/{sort}"
+def user_settings_key(tenant_id: str, user_id: str) -> RecordKey:
+    return RecordKey(tenant_partition(tenant_id), f"USER#{user_id}#SETTINGS")
 
 
 class AlreadyExists(Exception):
@@ -73,28 +90,50 @@ def _condition_failed(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
+def _attributes(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name not in (PARTITION_KEY, SORT_KEY)}
+
+
 class Table:
-    """Thin, typed access to the Cloudivize table."""
+    """Thin, typed access to the Cloudivize table: items go in and come out without their key attributes."""
 
     def __init__(self, table_name: str, table: Any | None = None) -> None:
         self._table = table if table is not None else _table(table_name)
 
-    def create(self, item: dict[str, Any]) -> None:
-        """Put ``item`` only if no record has its key."""
+    def create(self, key: RecordKey, attributes: dict[str, Any]) -> None:
+        """Put the record only if none has its key."""
         try:
             self._table.put_item(
-                Item=item,
+                Item={**attributes, **key.as_item_key()},
                 ConditionExpression="attribute_not_exists(#pk)",
                 ExpressionAttributeNames={"#pk": PARTITION_KEY},
             )
         except ClientError as error:
             if _condition_failed(error):
-                raise AlreadyExists(record_name(item[PARTITION_KEY], item[SORT_KEY])) from None
+                raise AlreadyExists(key.name) from None
             raise
 
-    def get(self, partition: str, sort: str) -> dict[str, Any] | None:
-        response = self._table.get_item(Key={PARTITION_KEY: partition, SORT_KEY: sort}, ConsistentRead=True)
-        return response.get("Item")
+    def get(self, key: RecordKey) -> dict[str, Any] | None:
+        response = self._table.get_item(Key=key.as_item_key(), ConsistentRead=True)
+        item = response.get("Item")
+        return _attributes(item) if item is not None else None
+
+    def get_many(self, *keys: RecordKey) -> list[dict[str, Any] | None]:
+        """The records of ``keys`` in one round trip (BatchGetItem, strongly consistent), None where missing."""
+        wanted = [key.as_item_key() for key in keys]
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        client = self._table.meta.client
+        request = {self._table.name: {"Keys": wanted, "ConsistentRead": True}}
+        for _ in range(MAX_BATCH_ATTEMPTS):  # DynamoDB may leave keys unprocessed under load: ask again for those
+            response = client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table.name, []):
+                found[(item[PARTITION_KEY], item[SORT_KEY])] = _attributes(item)
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise RuntimeError("DynamoDB left keys unprocessed after retries")
+        return [found.get((key.partition, key.sort)) for key in keys]
 
     def page(self, partition: str, prefix: str, limit: int, token: str | None) -> Page:
         """Records of one partition whose sort key starts with ``prefix``, oldest key first."""
@@ -106,9 +145,12 @@ class Table:
             query["ExclusiveStartKey"] = {PARTITION_KEY: partition, SORT_KEY: _decode_token(token, prefix)}
         response = self._table.query(**query)
         last = response.get("LastEvaluatedKey")
-        return Page(items=response.get("Items", []), next_token=_encode_token(last[SORT_KEY]) if last else None)
+        return Page(
+            items=[_attributes(item) for item in response.get("Items", [])],
+            next_token=_encode_token(last[SORT_KEY]) if last else None,
+        )
 
-    def update(self, partition: str, sort: str, changes: dict[str, Any], *, expected_version: int) -> dict[str, Any]:
+    def update(self, key: RecordKey, changes: dict[str, Any], *, expected_version: int) -> dict[str, Any]:
         """Apply ``changes`` and bump the version, only if the record is at ``expected_version``."""
         names = {"#pk": PARTITION_KEY, "#version": "version"}
         values: dict[str, Any] = {":expected": expected_version, ":one": 1}
@@ -119,7 +161,7 @@ class Table:
             assignments.append(f"#a{index} = :v{index}")
         try:
             response = self._table.update_item(
-                Key={PARTITION_KEY: partition, SORT_KEY: sort},
+                Key=key.as_item_key(),
                 UpdateExpression="SET " + ", ".join(assignments),
                 ConditionExpression="attribute_exists(#pk) AND #version = :expected",
                 ExpressionAttributeNames=names,
@@ -131,16 +173,16 @@ class Table:
             if _condition_failed(error):
                 raise (StaleVersion if error.response.get("Item") else RecordMissing)() from None
             raise
-        return response["Attributes"]
+        return _attributes(response["Attributes"])
 
-    def put(self, item: dict[str, Any]) -> None:
+    def put(self, key: RecordKey, attributes: dict[str, Any]) -> None:
         """Create or replace a record that has no concurrency contract (user settings)."""
-        self._table.put_item(Item=item)
+        self._table.put_item(Item={**attributes, **key.as_item_key()})
 
-    def delete(self, partition: str, sort: str) -> None:
+    def delete(self, key: RecordKey) -> None:
         try:
             self._table.delete_item(
-                Key={PARTITION_KEY: partition, SORT_KEY: sort},
+                Key=key.as_item_key(),
                 ConditionExpression="attribute_exists(#pk)",
                 ExpressionAttributeNames={"#pk": PARTITION_KEY},
             )

@@ -1,7 +1,7 @@
 """Tenants and their External IDs.
 
 A tenant (customer organisation) is created when its first user is confirmed. Its External ID is generated
-here, never chosen by a customer (confused-deputy defence), and stored only sealed.
+here, never chosen by a customer (confused-deputy defence), and stored only sealed (``store.tenants``).
 """
 
 from __future__ import annotations
@@ -13,21 +13,14 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from cloudivize.crypto import FieldSealer, SealContext
-from cloudivize.repository import (
-    META_SORT_KEY,
-    PARTITION_KEY,
-    SORT_KEY,
-    AlreadyExists,
-    Table,
-    record_name,
-    tenant_partition,
-)
+from cloudivize.crypto import FieldSealer
+from cloudivize.repository import Table
+from cloudivize.store.records import TenantRecord
+from cloudivize.store.tenants import TenantStore
 
 # AWS allows [\w+=,.@:/-] in an ExternalId; letters and digits alone stay safe in URLs and shell commands.
 EXTERNAL_ID_ALPHABET = string.ascii_letters + string.digits
 EXTERNAL_ID_LENGTH = 48  # ~285 bits from a CSPRNG: unguessable and, in practice, unique per tenant
-EXTERNAL_ID_PURPOSE = "external_id"
 
 # Tenant ids are derived from the first user's pool and sub, so re-running the trigger finds the same tenant.
 _TENANT_NAMESPACE = uuid.UUID("5b0c5d8e-7a0e-4b7e-9d59-3c2b8f1a6e41")
@@ -46,35 +39,22 @@ def tenant_id_for_first_user(user_pool_id: str, user_sub: str) -> str:
     return str(uuid.uuid5(_TENANT_NAMESPACE, f"{user_pool_id}/{user_sub}"))
 
 
-def external_id_context(tenant_id: str) -> SealContext:
-    partition = tenant_partition(tenant_id)
-    return SealContext(tenant_id, record_name(partition, META_SORT_KEY), EXTERNAL_ID_PURPOSE)
-
-
-def ensure_tenant(table: Table, sealer: FieldSealer, user_pool_id: str, owner_sub: str) -> Tenant:
+def ensure_tenant(tenants: TenantStore, user_pool_id: str, owner_sub: str) -> Tenant:
     """The tenant of a newly confirmed user; created with a fresh External ID unless it exists (idempotent)."""
     tenant_id = tenant_id_for_first_user(user_pool_id, owner_sub)
-    now = datetime.now(UTC).isoformat()
-    item = {
-        PARTITION_KEY: tenant_partition(tenant_id),
-        SORT_KEY: META_SORT_KEY,
-        "kind": "tenant",
-        "tenant_id": tenant_id,
-        "owner_user_id": owner_sub,
-        "external_id_sealed": sealer.seal(generate_external_id(), external_id_context(tenant_id)),
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-    }
-    try:
-        table.create(item)
-    except AlreadyExists:
-        return Tenant(tenant_id=tenant_id, created=False)
-    return Tenant(tenant_id=tenant_id, created=True)
+    now = datetime.now(UTC)
+    created = tenants.create(
+        TenantRecord(
+            tenant_id=tenant_id,
+            owner_user_id=owner_sub,
+            external_id=generate_external_id(),
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return Tenant(tenant_id=tenant_id, created=created)
 
 
 def read_external_id(table: Table, sealer: FieldSealer, tenant_id: str) -> str | None:
-    item = table.get(tenant_partition(tenant_id), META_SORT_KEY)
-    if item is None:
-        return None
-    return sealer.open(item["external_id_sealed"], external_id_context(tenant_id))
+    """The tenant's External ID, opened (None until the tenant exists)."""
+    return TenantStore(table, sealer).external_id(tenant_id)

@@ -16,6 +16,7 @@ from tests.azure_fake import (
     WEB_1,
     WEB_2,
     azure_connection,
+    azure_provider,
 )
 
 
@@ -28,7 +29,9 @@ def operator(azure):
 
 def act(action, *asset_ids, connection=None, **fields):
     return run_action(
-        connection or azure_connection(), ActionRequest(action=action, asset_ids=list(asset_ids), **fields)
+        azure_provider(),
+        connection or azure_connection(),
+        ActionRequest(action=action, asset_ids=list(asset_ids), **fields),
     )
 
 

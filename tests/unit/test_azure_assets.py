@@ -10,13 +10,21 @@ from tests.azure_fake import (
     SUB_HIDDEN,
     FakeResource,
     azure_connection,
+    azure_provider,
 )
 
 VM = "Microsoft.Compute/virtualMachines"
 
 
 def listed(connection=None, *, types=None, region=None, limit=100, next_token=None):
-    return list_assets(connection or azure_connection(), types=types, region=region, limit=limit, next_token=next_token)
+    return list_assets(
+        azure_provider(),
+        connection or azure_connection(),
+        types=types,
+        region=region,
+        limit=limit,
+        next_token=next_token,
+    )
 
 
 def test_every_kind_of_asset_comes_in_the_one_shape(azure):

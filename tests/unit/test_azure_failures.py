@@ -16,7 +16,7 @@ from azure.core.rest._requests_basic import RestRequestsTransportResponse
 
 from cloudivize.azure_access import failures
 from cloudivize.azure_access.clients import MAX_RETRY_AFTER_SECONDS, BoundedRetryPolicy
-from cloudivize.config import AzureSettings
+from cloudivize.config import AzureCloud
 from tests.azure_fake import APPLICATION_ID, DIRECTORY_ID, clear_azure_caches, point_azure_at
 
 IDS = {"directory_id": DIRECTORY_ID, "application_id": APPLICATION_ID}
@@ -172,13 +172,13 @@ def test_retries_never_wait_longer_than_a_function_can(headers, wait):
     ],
 )  # fmt: skip
 def test_settings_accept_hosts_or_urls(authority, arm, expected_authority, scope):
-    settings = AzureSettings.model_validate({"AZURE_AUTHORITY_HOST": authority, "AZURE_RESOURCE_MANAGER_URL": arm})
+    settings = AzureCloud.model_validate({"AZURE_AUTHORITY_HOST": authority, "AZURE_RESOURCE_MANAGER_URL": arm})
 
     assert settings.authority_host == expected_authority and settings.credential_scope == scope
 
 
 def test_settings_default_to_the_public_cloud_and_refuse_plain_http():
-    assert AzureSettings.model_validate({}).credential_scope == "https://management.azure.com/.default"
-    assert AzureSettings.model_validate({}).authority_host == "https://login.microsoftonline.com"
+    assert AzureCloud.model_validate({}).credential_scope == "https://management.azure.com/.default"
+    assert AzureCloud.model_validate({}).authority_host == "https://login.microsoftonline.com"
     with pytest.raises(ValueError, match="https"):
-        AzureSettings.model_validate({"AZURE_AUTHORITY_HOST": "http://login.example"})
+        AzureCloud.model_validate({"AZURE_AUTHORITY_HOST": "http://login.example"})

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cloudivize.errors import ServiceUnavailable
-from cloudivize.verification import verify
 from tests.azure_fake import (
     APPLICATION_ID,
     READER,
@@ -16,6 +15,7 @@ from tests.azure_fake import (
     VM_CONTRIBUTOR,
     FakeAzure,
     azure_connection,
+    azure_provider,
     clear_azure_caches,
     plug_transport_as_configured,
 )
@@ -24,7 +24,7 @@ START = "Microsoft.Compute/virtualMachines/start/action"
 
 
 def run(**descriptors):
-    return verify(azure_connection(**descriptors).verification_request())
+    return azure_provider().verify(azure_connection(**descriptors))
 
 
 def checks_of(verification) -> dict:

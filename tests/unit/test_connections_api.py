@@ -2,8 +2,9 @@
 
 import pytest
 
-from cloudivize import verification
+from cloudivize.aws_access.provider import AwsProvider
 from cloudivize.models.connections import Check, Verification
+from cloudivize.providers.base import verification_unavailable
 from tests.utils import call_api, claims_for
 
 T1, T2 = claims_for("tenant-1", "user-1"), claims_for("tenant-2", "user-2", "bo@example.com")
@@ -106,7 +107,10 @@ def test_oversize_body_is_413_and_stores_nothing(cloud):
 
 
 def test_verification_is_the_default_and_says_when_it_is_not_available(cloud, monkeypatch):
-    monkeypatch.setattr(verification, "VERIFIERS", {})
+    def unavailable(self, connection):
+        raise verification_unavailable(self.name)
+
+    monkeypatch.setattr(AwsProvider, "verify", unavailable)
 
     response = create(body=aws_body(verify=True))
 
@@ -117,7 +121,7 @@ def test_verification_is_the_default_and_says_when_it_is_not_available(cloud, mo
 
 def test_failed_verification_is_422_with_the_checks_and_stores_nothing(cloud, monkeypatch):
     failing = Verification(ok=False, checks=[Check(name="role_assumable", ok=False, detail="Trust Cloudivize.")])
-    monkeypatch.setitem(verification.VERIFIERS, "aws", lambda request: failing)
+    monkeypatch.setattr(AwsProvider, "verify", lambda self, connection: failing)
 
     response = create(body=aws_body(verify=True))
 
@@ -130,7 +134,7 @@ def test_failed_verification_is_422_with_the_checks_and_stores_nothing(cloud, mo
 
 def test_passed_verification_stores_a_verified_connection(cloud, monkeypatch):
     passing = Verification(ok=True, checks=[Check(name="role_assumable", ok=True, detail="ok")])
-    monkeypatch.setitem(verification.VERIFIERS, "aws", lambda request: passing)
+    monkeypatch.setattr(AwsProvider, "verify", lambda self, connection: passing)
 
     connection = create(body=aws_body(verify=True)).json()
 

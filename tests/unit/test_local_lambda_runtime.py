@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from cloudivize.config import Settings
+from cloudivize.config import FunctionConfig
 from infrastructure.local.emulator import AwsResources
 from infrastructure.local.lambda_runtime import LambdaContext, LambdaRuntime, handler_environment
 from infrastructure.routes import FUNCTIONS
@@ -25,7 +25,7 @@ RESOURCES = AwsResources(
 
 
 def test_every_setting_the_functions_read_is_in_their_environment():
-    read = {field.validation_alias for field in Settings.model_fields.values()}
+    read = {field.validation_alias for field in FunctionConfig.model_fields.values()}
 
     assert read <= handler_environment(RESOURCES).keys()
 

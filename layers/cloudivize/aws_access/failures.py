@@ -12,9 +12,6 @@ DENIED_CODES = frozenset(
 THROTTLED_CODES = frozenset(
     {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "SlowDown"}
 )
-REGION_UNAVAILABLE_CODES = frozenset(
-    {"RegionDisabledException", "OptInRequired", "AuthFailure", "InvalidClientTokenId"}
-)
 
 
 def error_code(error: ClientError) -> str:

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from cloudivize.aws_access import SESSION_NAME
 from cloudivize.aws_access.failures import cannot_assume, error_code
+from cloudivize.metrics import count
 from cloudivize.observability import logger
 
 SESSION_SECONDS = 900  # the shortest AWS allows: a leaked credential dies quickly
@@ -118,6 +119,7 @@ class CustomerSessions:
                 response = sts.assume_role(**request)
         except ClientError as error:
             logger.info("AssumeRole refused", extra={"aws_error": error_code(error)})
+            count("AssumeRoleRefused", provider="aws")
             raise cannot_assume(role_arn, self._access_role_arn, error) from None
         credentials = response["Credentials"]
         return CustomerSession(

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from botocore.exceptions import ClientError
 
 from cloudivize.aws_access import SESSION_NAME
-from cloudivize.aws_access.access import customer_sessions, home_region, open_session, tenant_external_id
+from cloudivize.aws_access.access import home_region
 from cloudivize.aws_access.failures import THROTTLED_CODES, error_code, is_denied, throttled
 from cloudivize.aws_access.sessions import CustomerSession
 from cloudivize.aws_access.trust import audit_trust_policy
 from cloudivize.errors import Unprocessable
 from cloudivize.models.connections import Check, Verification
-from cloudivize.verification import VerificationRequest
 
 OPERATE_ACTIONS = ("ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances")
 _PLACEHOLDER_INSTANCE = "i-0123456789abcdef0"  # DryRun checks permission before the id exists
 
 
-def verify_aws(request: VerificationRequest) -> Verification:
-    role_arn = request.descriptors["role_arn"]
+def verify_aws(
+    open_session: Callable[[], CustomerSession],
+    *,
+    role_arn: str,
+    regions: list[str] | None,
+    principal_arn: str | None,
+    external_id: str,
+) -> Verification:
+    """Named checks of the role ``role_arn``, reached through ``open_session`` (AssumeRole as Cloudivize)."""
     try:
-        session = open_session(tenant_id=request.tenant_id, user_id=request.user_id, role_arn=role_arn)
+        session = open_session()
     except Unprocessable as refused:
         return Verification(ok=False, checks=[Check(name="role_assumable", ok=False, detail=refused.detail)])
-    region = (request.regions or [home_region(role_arn)])[0]
+    region = (regions or [home_region(role_arn)])[0]
     checks = [
         Check(name="role_assumable", ok=True, detail=f"Cloudivize assumed {role_arn} with your External ID."),
         _cloudtrail_session(session, region),
-        _trust_policy(session, role_arn, request.tenant_id, region),
+        _trust_policy(session, role_arn, region, principal_arn=principal_arn, external_id=external_id),
         _source_identity(session),
         *_view_and_operate(session, role_arn, region),
     ]
@@ -55,7 +63,9 @@ def _cloudtrail_session(session: CustomerSession, region: str) -> Check:
     )
 
 
-def _trust_policy(session: CustomerSession, role_arn: str, tenant_id: str, region: str) -> Check:
+def _trust_policy(
+    session: CustomerSession, role_arn: str, region: str, *, principal_arn: str | None, external_id: str
+) -> Check:
     role_name = role_arn.rsplit("/", 1)[-1]
     try:
         document = session.client("iam", region).get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
@@ -67,10 +77,9 @@ def _trust_policy(session: CustomerSession, role_arn: str, tenant_id: str, regio
             detail=f"Cloudivize cannot read the role's trust policy ({error_code(error)}). Grant iam:GetRole on "
             f"{role_arn} itself so Cloudivize can confirm only it can use the role.",
         )
-    principal = customer_sessions().principal_arn
-    if principal is None:
+    if principal_arn is None:
         return Check(name="trust_policy", ok=False, detail="Cloudivize's principal is not configured (operator error).")
-    findings = audit_trust_policy(document, principal, tenant_external_id(tenant_id))
+    findings = audit_trust_policy(document, principal_arn, external_id)
     return Check(name="trust_policy", ok=all(f.ok for f in findings), detail=" ".join(f.detail for f in findings))
 
 

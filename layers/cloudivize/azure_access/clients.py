@@ -5,7 +5,7 @@ and its clients are reused by later requests of the same warm container, keyed b
 the application, the secret and the endpoints: the secret is never a key in clear, and a rotated secret gets
 a fresh credential. Nothing is written anywhere, nothing is logged.
 
-Endpoints come from ``cloudivize.config.AzureSettings``: the public cloud by default, a sovereign cloud (or a
+Endpoints come from ``cloudivize.config.AzureCloud``: the public cloud by default, a sovereign cloud (or a
 test's fake) through ``AZURE_AUTHORITY_HOST`` and ``AZURE_RESOURCE_MANAGER_URL``. The ARM token scope follows
 the ARM endpoint (``<resource manager url>/.default``).
 """
@@ -25,7 +25,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from cloudivize.config import AzureSettings, get_azure_settings
+from cloudivize.config import AzureCloud, azure_cloud
 from cloudivize.errors import Unprocessable
 
 RETRY_TOTAL = 2  # throttling and dropped connections: retried this often, then the request answers 503
@@ -58,18 +58,18 @@ class AzureSession:
         directory_id: str,
         application_id: str,
         secret: str,
-        settings: AzureSettings,
+        cloud: AzureCloud,
         pipeline_options: Mapping[str, Any],
     ) -> None:
         self.directory_id = directory_id
         self.application_id = application_id
-        self.settings = settings
+        self.cloud = cloud
         self._options = dict(pipeline_options)
         self.credential = ClientSecretCredential(
             directory_id,
             application_id,
             secret,
-            authority=settings.authority_host,
+            authority=cloud.authority_host,
             # The authority is Cloudivize's own configuration: no need to ask the public cloud to vouch for it
             # (and a sovereign or private cloud could not be vouched for).
             disable_instance_discovery=True,
@@ -85,7 +85,7 @@ class AzureSession:
 
     @property
     def scope(self) -> str:
-        return self.settings.credential_scope
+        return self.cloud.credential_scope
 
     def sign_in(self) -> None:
         """Get (or reuse) a token for Resource Manager: raises ClientAuthenticationError when Entra ID refuses."""
@@ -93,7 +93,7 @@ class AzureSession:
 
     def _arm_options(self) -> dict[str, Any]:
         return {
-            "base_url": self.settings.resource_manager_url,
+            "base_url": self.cloud.resource_manager_url,
             "credential_scopes": [self.scope],
             "retry_policy": BoundedRetryPolicy(**_retry_options()),
             **self._options,
@@ -127,8 +127,8 @@ class AzureSession:
 class AzureSessions:
     """The sessions of one warm container, least recently used dropped first."""
 
-    def __init__(self, settings: AzureSettings, **pipeline_options: Any) -> None:
-        self.settings = settings
+    def __init__(self, cloud: AzureCloud, **pipeline_options: Any) -> None:
+        self.cloud = cloud
         self._pipeline_options = pipeline_options
         self._sessions: OrderedDict[str, AzureSession] = OrderedDict()
         self._lock = threading.Lock()
@@ -136,7 +136,7 @@ class AzureSessions:
     def open(self, *, directory_id: str, application_id: str, secret: str) -> AzureSession:
         key = hashlib.sha256(
             "\0".join(
-                (self.settings.authority_host, self.settings.resource_manager_url, directory_id, application_id, secret)
+                (self.cloud.authority_host, self.cloud.resource_manager_url, directory_id, application_id, secret)
             ).encode()
         ).hexdigest()
         with self._lock:
@@ -146,7 +146,7 @@ class AzureSessions:
                     directory_id=directory_id,
                     application_id=application_id,
                     secret=secret,
-                    settings=self.settings,
+                    cloud=self.cloud,
                     pipeline_options=self._pipeline_options,
                 )
                 self._sessions[key] = session
@@ -159,17 +159,14 @@ class AzureSessions:
 @cache
 def azure_sessions() -> AzureSessions:
     return AzureSessions(
-        get_azure_settings(), connection_timeout=CONNECTION_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS
+        azure_cloud(), connection_timeout=CONNECTION_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS
     )
 
 
-def open_session(descriptors: Mapping[str, Any], credentials: Mapping[str, Any]) -> AzureSession:
-    """The session of a connection, from its opened descriptors and credentials (the secret, for this call)."""
-    secret = credentials.get("application_secret")
+def open_session(*, directory_id: str, application_id: str, secret: str | None) -> AzureSession:
+    """The session of a connection, from its opened descriptors and the secret (for this call)."""
     if not secret:
         raise Unprocessable(
             "This connection has no application secret. Send one with PATCH /connections/{id} (application_secret)."
         )
-    return azure_sessions().open(
-        directory_id=descriptors["directory_id"], application_id=descriptors["application_id"], secret=secret
-    )
+    return azure_sessions().open(directory_id=directory_id, application_id=application_id, secret=secret)

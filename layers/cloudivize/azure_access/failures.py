@@ -19,7 +19,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from cloudivize.config import get_azure_settings
+from cloudivize.config import azure_cloud
 from cloudivize.errors import CloudivizeError, Forbidden, ServiceUnavailable, Unprocessable
 
 AADSTS = re.compile(r"AADSTS(\d+)")
@@ -112,9 +112,9 @@ def _untrusted_certificate(error: BaseException) -> bool:
 
 
 def unreachable(error: BaseException) -> AzureUnreachable:
-    settings = get_azure_settings()
+    cloud = azure_cloud()
     # A failed sign-in points at the authority; anything else at Resource Manager.
-    where = settings.authority_host if isinstance(error, ClientAuthenticationError) else settings.resource_manager_url
+    where = cloud.authority_host if isinstance(error, ClientAuthenticationError) else cloud.resource_manager_url
     host = where.split("://", 1)[-1]
     why = " (its TLS certificate is not trusted: nothing was sent to it)" if _untrusted_certificate(error) else ""
     return AzureUnreachable(
@@ -142,7 +142,7 @@ def credential_detail(error: BaseException, *, directory_id: str, application_id
             code=f" (AADSTS{code})" if code else ""
         )
     detail = template.format(
-        directory_id=directory_id, application_id=application_id, authority=get_azure_settings().authority_hostname
+        directory_id=directory_id, application_id=application_id, authority=azure_cloud().authority_hostname
     )
     return f"AADSTS{code}", detail
 

@@ -14,7 +14,7 @@ from typing import Any
 from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.core.rest import HttpRequest
 
-from cloudivize.azure_access.clients import AzureSession, open_session
+from cloudivize.azure_access.clients import AzureSession
 from cloudivize.azure_access.failures import (
     credential_detail,
     is_denied,
@@ -25,7 +25,6 @@ from cloudivize.azure_access.failures import (
 from cloudivize.azure_access.permissions import missing
 from cloudivize.azure_access.subscriptions import Subscription, select, visible_subscriptions
 from cloudivize.models.connections import Check, Verification
-from cloudivize.verification import VerificationRequest
 
 PERMISSIONS_API_VERSION = "2022-04-01"
 READ_ACTIONS = (
@@ -44,9 +43,14 @@ MAX_SUBSCRIPTION_WORKERS = 8
 ROTATE_HINT = "create a new client secret in Azure and send it with PATCH /connections/{id} (application_secret)"
 
 
-def verify_azure(request: VerificationRequest, *, now: datetime | None = None) -> Verification:
-    expiry = secret_expiry_check(request.secret_expires_at, now or datetime.now(UTC))
-    session = open_session(request.descriptors, request.credentials)
+def verify_azure(
+    session: AzureSession,
+    *,
+    subscription_ids: list[str] | None,
+    secret_expires_at: datetime | None,
+    now: datetime | None = None,
+) -> Verification:
+    expiry = secret_expiry_check(secret_expires_at, now or datetime.now(UTC))
     try:
         session.sign_in()
     except ClientAuthenticationError as refused:
@@ -61,7 +65,7 @@ def verify_azure(request: VerificationRequest, *, now: datetime | None = None) -
         f"(directory {session.directory_id}).",
     )
     visible = visible_subscriptions(session)
-    targets, invisible = select(visible, request.descriptors.get("subscription_ids"))
+    targets, invisible = select(visible, subscription_ids)
     checks = [accepted, _reachable(visible, targets, invisible)]
     workers = max(1, min(MAX_SUBSCRIPTION_WORKERS, len(targets)))
     with ThreadPoolExecutor(max_workers=workers) as pool:

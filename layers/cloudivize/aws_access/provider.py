@@ -1,0 +1,122 @@
+"""AWS as a Cloudivize provider: a connection is a role in the customer's account, reached with AssumeRole
+under the tenant's External ID as ``Cloudivize-Session``; nothing but the role ARN (sealed) is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cloudivize.aws_access.access import home_region
+from cloudivize.aws_access.activity import cloudivize_activity
+from cloudivize.aws_access.inventory import enabled_regions
+from cloudivize.aws_access.inventory import list_assets as list_account_assets
+from cloudivize.aws_access.operations import run_action as run_account_action
+from cloudivize.aws_access.sessions import CustomerSession, CustomerSessions
+from cloudivize.aws_access.verify import verify_aws
+from cloudivize.config import FunctionConfig
+from cloudivize.errors import Forbidden, Unprocessable
+from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset, RegionError
+from cloudivize.models.connections import AwsConnectionCreate, AwsDescriptors, ConnectionPatch, Verification
+from cloudivize.models.fields import ROLE_ARN_PATTERN
+from cloudivize.providers.base import CloudConnection, Document, NewConnection, PatchedConnection
+
+
+class AwsRole(Document):
+    """The sealed descriptors of an AWS connection."""
+
+    role_arn: str
+    account_id: str
+
+
+class NoCredentials(Document):
+    """An AWS connection stores no credential: AssumeRole mints short-lived ones per request."""
+
+
+AwsConnection = CloudConnection[AwsRole, NoCredentials]
+
+
+class AwsProvider:
+    name = "aws"
+    patch_fields = frozenset({"regions"})
+    descriptors_type = AwsRole
+    credentials_type = NoCredentials
+
+    def __init__(self, sessions: CustomerSessions) -> None:
+        self.sessions = sessions
+
+    # --- what is stored ---------------------------------------------------------------------------------
+    def new_connection(self, request: AwsConnectionCreate) -> NewConnection:
+        account_id = ROLE_ARN_PATTERN.match(request.role_arn)["account_id"]  # type: ignore[index]
+        return NewConnection(
+            descriptors=AwsRole(role_arn=request.role_arn, account_id=account_id),
+            credentials=None,
+            regions=request.regions,
+        )
+
+    def patched(self, descriptors: AwsRole, patch: ConnectionPatch) -> PatchedConnection:
+        return PatchedConnection(
+            descriptors=descriptors, changes={"regions": patch.regions} if patch.regions is not None else {}
+        )
+
+    def view(
+        self, descriptors: AwsRole, *, regions: list[str] | None, secret_expires_at: datetime | None
+    ) -> AwsDescriptors:
+        return AwsDescriptors(account_id=descriptors.account_id, role_arn=descriptors.role_arn, regions=regions)
+
+    # --- reaching the account ---------------------------------------------------------------------------
+    def session(self, connection: AwsConnection) -> CustomerSession:
+        if connection.external_id is None:
+            raise Forbidden("Your organisation is still being set up. Sign in again in a moment.")
+        return self.sessions.open(
+            tenant_id=connection.tenant_id,
+            user_id=connection.user_id,
+            role_arn=connection.descriptors.role_arn,
+            external_id=connection.external_id,
+        )
+
+    def verify(self, connection: AwsConnection) -> Verification:
+        if connection.external_id is None:
+            self.session(connection)  # raises: the tenant is not set up yet
+        return verify_aws(
+            lambda: self.session(connection),
+            role_arn=connection.descriptors.role_arn,
+            regions=connection.regions,
+            principal_arn=self.sessions.principal_arn,
+            external_id=connection.external_id or "",
+        )
+
+    def list_assets(
+        self, connection: AwsConnection, *, types: set[str] | None, region: str | None
+    ) -> tuple[list[Asset], list[RegionError]]:
+        session, home = self.session(connection), home_region(connection.descriptors.role_arn)
+        regions = connection.regions or enabled_regions(session, home)
+        if region is not None:
+            if region not in regions:
+                raise Unprocessable(
+                    f"Region {region} is not one of this connection's regions ({', '.join(regions)}).",
+                    errors=[
+                        {"field": "region", "in": "query", "type": "not_in_connection", "message": "unknown region"}
+                    ],
+                )
+            regions = [region]
+        return list_account_assets(session, regions=regions, home_region=home, types=types)
+
+    def run_action(self, connection: AwsConnection, request: ActionRequest) -> ActionResponse:
+        return run_account_action(self.session(connection), request, home_region(connection.descriptors.role_arn))
+
+    def activity(
+        self,
+        connection: AwsConnection,
+        *,
+        region: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        next_token: str | None,
+    ) -> ActivityPage:
+        session = self.session(connection)
+        where = region or (connection.regions or [home_region(connection.descriptors.role_arn)])[0]
+        return cloudivize_activity(session, region=where, start=start, end=end, limit=limit, next_token=next_token)
+
+
+def make_provider(config: FunctionConfig) -> AwsProvider:
+    return AwsProvider(CustomerSessions(config.customer_access_role_arn, config.region))

@@ -1,0 +1,127 @@
+"""Azure as a Cloudivize provider: a connection is the customer's Entra application (directory id, application
+id, client secret) with a role on their subscriptions; the ids and the secret are stored sealed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import SecretStr
+
+from cloudivize.azure_access.clients import AzureSession, open_session
+from cloudivize.azure_access.inventory import list_assets as list_subscription_assets
+from cloudivize.azure_access.operations import run_action as run_subscription_action
+from cloudivize.azure_access.verify import verify_azure
+from cloudivize.config import FunctionConfig
+from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset, RegionError
+from cloudivize.models.connections import AzureConnectionCreate, AzureDescriptors, ConnectionPatch, Verification
+from cloudivize.providers.base import CloudConnection, Document, NewConnection, PatchedConnection, not_supported
+
+SECRET_HINT_LENGTH = 3
+
+
+class AzureApplication(Document):
+    """The sealed descriptors of an Azure connection (the hint tells secrets apart; it is shown)."""
+
+    directory_id: str
+    application_id: str
+    subscription_ids: list[str] | None = None
+    secret_hint: str
+
+
+class AzureSecret(Document):
+    """The sealed credentials of an Azure connection, opened only to sign in."""
+
+    application_secret: SecretStr | None = None
+
+
+AzureConnection = CloudConnection[AzureApplication, AzureSecret]
+
+
+def _hint(secret: str) -> str:
+    return secret[:SECRET_HINT_LENGTH]
+
+
+class AzureProvider:
+    name = "azure"
+    patch_fields = frozenset({"subscription_ids", "application_secret", "secret_expires_at"})
+    descriptors_type = AzureApplication
+    credentials_type = AzureSecret
+
+    # --- what is stored ---------------------------------------------------------------------------------
+    def new_connection(self, request: AzureConnectionCreate) -> NewConnection:
+        secret = request.application_secret.get_secret_value()
+        return NewConnection(
+            descriptors=AzureApplication(
+                directory_id=request.directory_id,
+                application_id=request.application_id,
+                subscription_ids=request.subscription_ids,
+                secret_hint=_hint(secret),
+            ),
+            credentials=AzureSecret(application_secret=secret),
+            secret_expires_at=request.secret_expires_at,
+        )
+
+    def patched(self, descriptors: AzureApplication, patch: ConnectionPatch) -> PatchedConnection:
+        changes: dict = {}
+        if patch.subscription_ids is not None:
+            descriptors = descriptors.model_copy(update={"subscription_ids": patch.subscription_ids})
+        if patch.secret_expires_at is not None:
+            changes["secret_expires_at"] = patch.secret_expires_at
+        if patch.application_secret is None:
+            return PatchedConnection(descriptors=descriptors, changes=changes)
+        secret = patch.application_secret.get_secret_value()
+        # The old secret's expiry says nothing about the new one: keep only a date sent with it.
+        changes.setdefault("secret_expires_at", None)
+        return PatchedConnection(
+            descriptors=descriptors.model_copy(update={"secret_hint": _hint(secret)}),
+            credentials=AzureSecret(application_secret=secret),
+            changes=changes,
+        )
+
+    def view(
+        self, descriptors: AzureApplication, *, regions: list[str] | None, secret_expires_at: datetime | None
+    ) -> AzureDescriptors:
+        return AzureDescriptors(
+            directory_id=descriptors.directory_id,
+            application_id=descriptors.application_id,
+            subscription_ids=descriptors.subscription_ids,
+            secret_hint=descriptors.secret_hint,
+            secret_expires_at=secret_expires_at,
+        )
+
+    # --- reaching the subscriptions ---------------------------------------------------------------------
+    @staticmethod
+    def session(connection: AzureConnection) -> AzureSession:
+        secret = connection.credentials.application_secret
+        return open_session(
+            directory_id=connection.descriptors.directory_id,
+            application_id=connection.descriptors.application_id,
+            secret=secret.get_secret_value() if secret else None,
+        )
+
+    def verify(self, connection: AzureConnection) -> Verification:
+        return verify_azure(
+            self.session(connection),
+            subscription_ids=connection.descriptors.subscription_ids,
+            secret_expires_at=connection.secret_expires_at,
+        )
+
+    def list_assets(
+        self, connection: AzureConnection, *, types: set[str] | None, region: str | None
+    ) -> tuple[list[Asset], list[RegionError]]:
+        return list_subscription_assets(
+            self.session(connection),
+            subscription_ids=connection.descriptors.subscription_ids,
+            types=types,
+            location=region,
+        )
+
+    def run_action(self, connection: AzureConnection, request: ActionRequest) -> ActionResponse:
+        return run_subscription_action(self.session(connection), request, connection.descriptors.subscription_ids)
+
+    def activity(self, connection: AzureConnection, **_: object) -> ActivityPage:
+        raise not_supported("Activity is read from AWS CloudTrail: it is available for AWS connections.")
+
+
+def make_provider(config: FunctionConfig) -> AzureProvider:
+    return AzureProvider()

@@ -1,0 +1,51 @@
+"""The composition root: what a warm container builds once, and what one request is given.
+
+A handler asks ``backend()`` for the use cases of the calling tenant; logic below receives its dependencies
+(table, sealer, stores, providers, configuration) and never looks them up itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from cloudivize.config import FunctionConfig, function_config
+from cloudivize.connections import Connections
+from cloudivize.crypto import FieldSealer, sealer_for
+from cloudivize.providers import Providers
+from cloudivize.repository import Table
+from cloudivize.store.connections import ConnectionStore
+from cloudivize.store.tenants import TenantStore
+from cloudivize.store.user_settings import UserSettingsStore
+from cloudivize.tenancy import Caller
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One warm container's dependencies (clients, key cache, provider sessions are reused across requests)."""
+
+    config: FunctionConfig
+    table: Table
+    sealer: FieldSealer
+    providers: Providers
+
+    @classmethod
+    def from_config(cls, config: FunctionConfig) -> Backend:
+        return cls(config, Table(config.table_name), sealer_for(config.field_key_arn), Providers(config))
+
+    @property
+    def tenants(self) -> TenantStore:
+        return TenantStore(self.table, self.sealer)
+
+    def connections(self, caller: Caller) -> Connections:
+        store = ConnectionStore(self.table, self.sealer, caller.tenant_id)
+        return Connections(store, self.tenants, self.providers, caller)
+
+    def user_settings(self, caller: Caller) -> UserSettingsStore:
+        return UserSettingsStore(self.table, caller.tenant_id, caller.user_id)
+
+
+@cache
+def backend() -> Backend:
+    """The container's backend, configured from the environment the stack gave the function."""
+    return Backend.from_config(function_config())

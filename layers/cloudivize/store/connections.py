@@ -1,0 +1,146 @@
+"""Connection records (``TENANT#t / CONN#c``): item shape, and the two sealed documents of each.
+
+Stored per connection: id, provider, name, status, regions, times, version, and two sealed blobs:
+``descriptors_sealed`` (role ARN and account id, or Azure directory/application/subscription ids and a secret
+hint; shown to the tenant) and ``credentials_sealed`` (the Azure application secret; opened only to act).
+Nothing else: no asset, no credential from a customer's cloud.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cloudivize.crypto import CONNECTION_CREDENTIALS, CONNECTION_DESCRIPTORS, FieldSealer, connection_context
+from cloudivize.repository import CONNECTION_PREFIX, Table, connection_key, tenant_key, tenant_partition
+from cloudivize.store.records import ConnectionChanges, ConnectionRecord, TenantRecord
+from cloudivize.store.tenants import TenantStore
+
+_SEALED_ATTRIBUTE = {CONNECTION_DESCRIPTORS: "descriptors_sealed", CONNECTION_CREDENTIALS: "credentials_sealed"}
+_CLEAR_CHANGES = ("name", "regions", "status")
+_TIME_CHANGES = ("secret_expires_at", "last_verified_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class ConnectionInUse:
+    """A connection opened to act on the customer's cloud, read with its tenant in one round trip."""
+
+    record: ConnectionRecord
+    tenant: TenantRecord | None
+    credentials: dict[str, Any] = field(repr=False)
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class ConnectionStore:
+    """One tenant's connection records."""
+
+    def __init__(self, table: Table, sealer: FieldSealer, tenant_id: str) -> None:
+        self._table = table
+        self._sealer = sealer
+        self._tenant_id = tenant_id
+
+    # --- sealing ----------------------------------------------------------------------------------------
+    def _seal(self, connection_id: str, purpose: str, document: Mapping[str, Any]) -> str:
+        return self._sealer.seal(json.dumps(document), connection_context(self._tenant_id, connection_id, purpose))
+
+    def _open(self, item: Mapping[str, Any], purpose: str) -> dict[str, Any]:
+        sealed = item.get(_SEALED_ATTRIBUTE[purpose])
+        if sealed is None:
+            return {}
+        context = connection_context(self._tenant_id, item["connection_id"], purpose)
+        return json.loads(self._sealer.open(sealed, context))
+
+    # --- item <-> record ----------------------------------------------------------------------------------
+    def _record(self, item: Mapping[str, Any], descriptors: dict[str, Any] | None = None) -> ConnectionRecord:
+        return ConnectionRecord(
+            connection_id=item["connection_id"],
+            provider=item["provider"],
+            name=item["name"],
+            status=item["status"],
+            created_at=item["created_at"],
+            updated_at=item["updated_at"],
+            created_by=item["created_by"],
+            version=int(item["version"]),
+            last_verified_at=item.get("last_verified_at"),
+            regions=item.get("regions"),
+            secret_expires_at=item.get("secret_expires_at"),
+            descriptors=descriptors if descriptors is not None else self._open(item, CONNECTION_DESCRIPTORS),
+        )
+
+    def _item(self, record: ConnectionRecord, credentials: Mapping[str, Any] | None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "kind": "connection",
+            "connection_id": record.connection_id,
+            "provider": record.provider,
+            "name": record.name,
+            "status": record.status,
+            "created_at": record.created_at.isoformat(),
+            "updated_at": record.updated_at.isoformat(),
+            "created_by": record.created_by,
+            "version": record.version,
+            "descriptors_sealed": self._seal(record.connection_id, CONNECTION_DESCRIPTORS, record.descriptors),
+        }
+        optional = {
+            "last_verified_at": _time(record.last_verified_at),
+            "regions": record.regions or None,
+            "secret_expires_at": _time(record.secret_expires_at),
+        }
+        item.update({name: value for name, value in optional.items() if value is not None})
+        if credentials is not None:
+            item["credentials_sealed"] = self._seal(record.connection_id, CONNECTION_CREDENTIALS, credentials)
+        return item
+
+    def _attributes_of(self, connection_id: str, changes: ConnectionChanges) -> dict[str, Any]:
+        written = changes.model_fields_set
+        attributes: dict[str, Any] = {name: getattr(changes, name) for name in _CLEAR_CHANGES if name in written}
+        attributes |= {name: _time(getattr(changes, name)) for name in _TIME_CHANGES if name in written}
+        if changes.descriptors is not None:
+            attributes["descriptors_sealed"] = self._seal(connection_id, CONNECTION_DESCRIPTORS, changes.descriptors)
+        if changes.credentials is not None:
+            attributes["credentials_sealed"] = self._seal(connection_id, CONNECTION_CREDENTIALS, changes.credentials)
+        return attributes
+
+    # --- reads and writes ---------------------------------------------------------------------------------
+    def create(self, record: ConnectionRecord, credentials: Mapping[str, Any] | None) -> None:
+        self._table.create(connection_key(self._tenant_id, record.connection_id), self._item(record, credentials))
+
+    def get(self, connection_id: str) -> ConnectionRecord | None:
+        item = self._table.get(connection_key(self._tenant_id, connection_id))
+        return self._record(item) if item is not None else None
+
+    def page(self, limit: int, token: str | None) -> tuple[list[ConnectionRecord], str | None]:
+        """Raises ``repository.BadPageToken`` for a token this listing did not issue."""
+        page = self._table.page(tenant_partition(self._tenant_id), CONNECTION_PREFIX, limit, token)
+        return [self._record(item) for item in page.items], page.next_token
+
+    def update(self, current: ConnectionRecord, changes: ConnectionChanges) -> ConnectionRecord:
+        """Write ``changes`` if the record is still at ``current.version``; raises ``StaleVersion`` or
+        ``RecordMissing`` otherwise."""
+        item = self._table.update(
+            connection_key(self._tenant_id, current.connection_id),
+            self._attributes_of(current.connection_id, changes),
+            expected_version=current.version,
+        )
+        descriptors = changes.descriptors if changes.descriptors is not None else current.descriptors
+        return self._record(item, descriptors)
+
+    def delete(self, connection_id: str) -> None:
+        self._table.delete(connection_key(self._tenant_id, connection_id))
+
+    def open_for_use(self, connection_id: str) -> ConnectionInUse | None:
+        """The connection with its credentials, and its tenant: one read, as they share the partition."""
+        tenant_item, item = self._table.get_many(
+            tenant_key(self._tenant_id), connection_key(self._tenant_id, connection_id)
+        )
+        if item is None:
+            return None
+        tenant = TenantStore(self._table, self._sealer).from_item(self._tenant_id, tenant_item) if tenant_item else None
+        return ConnectionInUse(
+            record=self._record(item), tenant=tenant, credentials=self._open(item, CONNECTION_CREDENTIALS)
+        )
