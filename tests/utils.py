@@ -121,10 +121,16 @@ def cloudtrail_event(resource_name: str, source_identity: str = "user-1") -> dic
     }
 
 
-class KmsCalls(list):
-    """Records the KMS operations every boto client makes inside ``with KmsCalls() as calls:``."""
+class ServiceCalls(list):
+    """Records the operations every boto client makes on one service inside ``with ServiceCalls(name) as calls:``."""
 
-    def __enter__(self) -> KmsCalls:
+    service = ""
+
+    def __init__(self, service: str | None = None) -> None:
+        super().__init__()
+        self.service = service or self.service
+
+    def __enter__(self) -> ServiceCalls:
         from unittest import mock
 
         from botocore.client import BaseClient
@@ -132,7 +138,7 @@ class KmsCalls(list):
         make_api_call = BaseClient._make_api_call
 
         def counting(client, operation, params):
-            if client.meta.service_model.service_name == "kms":
+            if client.meta.service_model.service_name == self.service:
                 self.append(operation)
             return make_api_call(client, operation, params)
 
@@ -142,3 +148,9 @@ class KmsCalls(list):
 
     def __exit__(self, *exc_info) -> None:
         self._patch.stop()
+
+
+class KmsCalls(ServiceCalls):
+    """Records the KMS operations every boto client makes inside ``with KmsCalls() as calls:``."""
+
+    service = "kms"
