@@ -15,7 +15,7 @@ def emf_lines(monkeypatch, capsys):
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Cloudivize")
     from cloudivize.observability import metrics
 
-    metrics.namespace = "Cloudivize"
+    monkeypatch.setattr(metrics, "namespace", "Cloudivize")
 
     def lines() -> list[dict]:
         out = capsys.readouterr().out.splitlines()
