@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from cloudivize.api import ConnectionId, api_handler
-from cloudivize.cloud_assets import activity
 from cloudivize.composition import backend
 from cloudivize.models.assets import ActivityPage
 from cloudivize.tenancy import current_caller
@@ -26,8 +25,7 @@ def get_activity(
 ) -> ActivityPage:
     service = backend()
     record, connection = service.connections(current_caller(router)).open(connection_id)
-    return activity(
-        service.providers[record.provider],
+    return service.providers[record.provider].activity(
         connection,
         region=region,
         start=start,

@@ -1,13 +1,11 @@
-"""Assets, actions and activity of one opened connection, whatever its cloud: the provider does the work,
-this module pages what it lists (assets are never stored: each page lists afresh)."""
+"""Assets and actions of one opened connection, whatever its cloud: the provider does the work, this module
+pages what it lists (assets are never stored: each page lists afresh) and counts what actions did."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from cloudivize.errors import Forbidden
 from cloudivize.metrics import count
-from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, AssetPage
+from cloudivize.models.assets import ActionRequest, ActionResponse, AssetPage
 from cloudivize.paging import page_of
 from cloudivize.providers.base import CloudConnection, Provider
 
@@ -36,15 +34,3 @@ def run_action(provider: Provider, connection: CloudConnection, request: ActionR
     count("AssetActionFailed", sum(not r.ok for r in response.results), provider=provider.name)
     return response
 
-
-def activity(
-    provider: Provider,
-    connection: CloudConnection,
-    *,
-    region: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    limit: int,
-    next_token: str | None,
-) -> ActivityPage:
-    return provider.activity(connection, region=region, start=start, end=end, limit=limit, next_token=next_token)
