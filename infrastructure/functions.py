@@ -7,18 +7,18 @@ DynamoDB and KMS actions its access list names, and a function with no access ge
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import jsii
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from infrastructure import constants
+from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
 from infrastructure.routes import FUNCTIONS, Access, FunctionSpec
 
@@ -46,7 +46,7 @@ GRANTED_ACCESS = frozenset(
         Access.UNSEAL,
         Access.SET_TENANT_ATTRIBUTE,
         Access.IDEMPOTENCY,
-        Access.ASSUME_CUSTOMER_ROLE,  # granted by use_customer_access (the role trusts the function roles)
+        Access.ASSUME_CUSTOMER_ROLE,
     }
 )
 # What Powertools' DynamoDB persistence layer calls.
@@ -70,20 +70,9 @@ def _dedupe(actions: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(actions))
 
 
-@jsii.implements(IValidation)
-class _CustomerAccessWired:
-    """Fails the synth if a function needs the customer-access role but the stack never granted it."""
-
-    def __init__(self, function: CloudivizeFunction) -> None:
-        self.function = function
-
-    def validate(self) -> list[str]:
-        if Access.ASSUME_CUSTOMER_ROLE in self.function.spec.access and not self.function._uses_customer_access:
-            return [
-                f"function {self.function.spec.name} has {Access.ASSUME_CUSTOMER_ROLE} but use_customer_access() "
-                "was never called: it could not reach any customer account"
-            ]
-        return []
+class MissingGrant(RuntimeError):
+    """A function's access the stack cannot grant. The app must not synthesize: the function would fail at run
+    time. (A RuntimeError, like the errors CDK itself raises during synthesis.)"""
 
 
 class CloudivizeFunction(Construct):
@@ -102,14 +91,20 @@ class CloudivizeFunction(Construct):
         repo_root: Path,
         layer: lambda_.ILayerVersion,
         data: DataStore,
+        customer_access: CustomerAccess | None,
+        onboarding_template_url: str | None,
+        azure_environment: Mapping[str, str],
     ) -> None:
         super().__init__(scope, construct_id)
         unmapped = set(spec.access) - GRANTED_ACCESS
         if unmapped:
-            raise ValueError(f"function {spec.name}: no grant is defined for access {sorted(unmapped)}")
+            raise MissingGrant(f"function {spec.name}: no grant is defined for access {sorted(unmapped)}")
+        if Access.ASSUME_CUSTOMER_ROLE in spec.access and customer_access is None:
+            raise MissingGrant(
+                f"function {spec.name} has {Access.ASSUME_CUSTOMER_ROLE} but no customer-access role was given: "
+                "it could not reach any customer account"
+            )
         self.spec = spec
-        self._uses_customer_access = False
-        self.node.add_validation(_CustomerAccessWired(self))
 
         self.role = iam.Role(
             self,
@@ -143,6 +138,11 @@ class CloudivizeFunction(Construct):
                 "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                # Cloudivize's principal and the onboarding template: no secret (customers are given both) and
+                # no permission (onboarding shows them without being able to assume the role).
+                **({constants.ENV_CUSTOMER_ACCESS_ROLE_ARN: customer_access.role_arn} if customer_access else {}),
+                **({constants.ENV_ONBOARDING_TEMPLATE_URL: onboarding_template_url} if onboarding_template_url else {}),
+                **azure_environment,  # unset: the Azure public cloud
             },
         )
 
@@ -158,6 +158,7 @@ class CloudivizeFunction(Construct):
                     resources=[self.log_group.log_group_arn],
                 ),
                 *self._data_statements(data),
+                *self._customer_access_statements(customer_access),
             ],
         )
         self.function.node.add_dependency(self.access_policy)
@@ -235,25 +236,17 @@ class CloudivizeFunction(Construct):
             )
         return statements
 
-    def use_customer_access(self, *, customer_access_role: iam.IRole, onboarding_template_url: str) -> None:
-        """Cloudivize's principal and the onboarding template: their addresses for every function, and
-        ``sts:AssumeRole`` on the principal for the functions whose access includes ``ASSUME_CUSTOMER_ROLE``.
-
-        The addresses are no secret (customers are given both) and grant nothing: the onboarding function shows
-        them without being able to assume the role. The grant joins the access policy the function waits for;
-        the role's trust names this function's role, which names nothing, so there is no cycle.
-        """
-        self.function.add_environment(constants.ENV_CUSTOMER_ACCESS_ROLE_ARN, customer_access_role.role_arn)
-        self.function.add_environment(constants.ENV_ONBOARDING_TEMPLATE_URL, onboarding_template_url)
-        if Access.ASSUME_CUSTOMER_ROLE in self.spec.access:
-            self.access_policy.add_statements(
-                iam.PolicyStatement(
-                    sid="AssumeCustomerAccessRole",
-                    actions=["sts:AssumeRole"],
-                    resources=[customer_access_role.role_arn],
-                )
+    def _customer_access_statements(self, customer_access: CustomerAccess | None) -> list[iam.PolicyStatement]:
+        """sts:AssumeRole on Cloudivize's principal, which trusts this function's role in return. The role's trust
+        names this function's role, which names nothing, so there is no cycle."""
+        if Access.ASSUME_CUSTOMER_ROLE not in self.spec.access or customer_access is None:
+            return []
+        customer_access.trust(self.role)
+        return [
+            iam.PolicyStatement(
+                sid="AssumeCustomerAccessRole", actions=["sts:AssumeRole"], resources=[customer_access.role_arn]
             )
-        self._uses_customer_access = True
+        ]
 
     def grant_user_pool(self, user_pool: cognito.IUserPool) -> None:
         """Grants that name the user pool, in a policy of their own.
@@ -288,15 +281,28 @@ class CloudivizeFunctions(Construct):
         repo_root: Path,
         layer: lambda_.ILayerVersion,
         data: DataStore,
+        customer_access: CustomerAccess | None = None,
+        onboarding_template_url: str | None = None,
+        azure_environment: Mapping[str, str] | None = None,
         specs: Iterable[FunctionSpec] = FUNCTIONS.values(),
     ) -> None:
         super().__init__(scope, construct_id)
         self.by_name: dict[str, CloudivizeFunction] = {
             spec.name: CloudivizeFunction(
-                self, _pascal(spec.name), spec=spec, repo_root=repo_root, layer=layer, data=data
+                self,
+                _pascal(spec.name),
+                spec=spec,
+                repo_root=repo_root,
+                layer=layer,
+                data=data,
+                customer_access=customer_access,
+                onboarding_template_url=onboarding_template_url,
+                azure_environment=azure_environment or {},
             )
             for spec in specs
         }
+        if customer_access is not None and not customer_access.trusted_roles:
+            raise ValueError("the customer-access role needs at least one function allowed to assume it")
 
     def __getitem__(self, name: str) -> CloudivizeFunction:
         return self.by_name[name]
@@ -310,9 +316,3 @@ class CloudivizeFunctions(Construct):
 
     def with_access(self, access: Access) -> list[CloudivizeFunction]:
         return [function for function in self if access in function.spec.access]
-
-    def use_customer_access(self, *, customer_access_role: iam.IRole, onboarding_template_url: str) -> None:
-        for function in self:
-            function.use_customer_access(
-                customer_access_role=customer_access_role, onboarding_template_url=onboarding_template_url
-            )

@@ -27,7 +27,6 @@ from infrastructure.data import DataStore
 from infrastructure.functions import CloudivizeFunctions
 from infrastructure.layer_bundling import SharedLayer
 from infrastructure.observability import Observability
-from infrastructure.routes import Access
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_ID = "Cloudivize"
@@ -113,33 +112,31 @@ class CloudivizeStack(Stack):
 
         data = DataStore(self, "Data")
         layer = SharedLayer(self, "SharedLayer", repo_root=REPO_ROOT)
-        functions = CloudivizeFunctions(self, "Functions", repo_root=REPO_ROOT, layer=layer.layer, data=data)
+        # Before the functions, which carry their addresses; each function that reaches customers is trusted.
+        customer_access = CustomerAccess(self, "CustomerAccess", role_name=customer_access_role_name(config.stack_name))
+        onboarding = OnboardingTemplate(
+            self, "OnboardingTemplate", template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE
+        )
+        functions = CloudivizeFunctions(
+            self,
+            "Functions",
+            repo_root=REPO_ROOT,
+            layer=layer.layer,
+            data=data,
+            customer_access=customer_access,
+            onboarding_template_url=onboarding.template_url,
+            azure_environment=config.azure_environment,
+        )
         auth = Auth(
             self,
             "Auth",
             config=config.auth,
             post_confirmation=functions[POST_CONFIRMATION_FUNCTION].function,
         )
+        # After the pool, which names its trigger: see CloudivizeFunction.grant_user_pool.
         functions.grant_user_pool(auth.user_pool)
-        customer_access = CustomerAccess(
-            self,
-            "CustomerAccess",
-            role_name=customer_access_role_name(config.stack_name),
-            trusted_roles=[function.role for function in functions.with_access(Access.ASSUME_CUSTOMER_ROLE)],
-        )
-        onboarding = OnboardingTemplate(
-            self, "OnboardingTemplate", template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE
-        )
-        functions.use_customer_access(
-            customer_access_role=customer_access.role, onboarding_template_url=onboarding.template_url
-        )
-        for function in functions:  # unset: the Azure public cloud
-            for name, value in config.azure_environment.items():
-                function.function.add_environment(name, value)
         api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, config=config.api)
-        Observability(
-            self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=config.alarm_email
-        )
+        Observability(self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=config.alarm_email)
 
         self.data, self.functions, self.auth, self.api = data, functions, auth, api
         self.customer_access, self.onboarding = customer_access, onboarding
