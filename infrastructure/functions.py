@@ -1,12 +1,11 @@
 """The Lambda functions: one small construct, instantiated once per ``routes.FUNCTIONS`` entry.
 
-Permissions are derived from ``FunctionSpec.access`` and written as explicit statements (no ``grant_*``
-helper, which would add ``kms:ReEncrypt*`` / ``kms:GenerateDataKey*``): a function gets exactly the
-DynamoDB and KMS actions its access list names, and a function with no access gets none.
+Permissions are derived from ``FunctionSpec.access`` through ``grants.GRANTS``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -17,62 +16,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infrastructure import constants
+from infrastructure import constants, grants
 from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
 from infrastructure.routes import FUNCTIONS, Access, FunctionSpec
 
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem")
-TABLE_WRITE_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-)
-# What DynamoDB asks KMS for on the caller's behalf (SSE with a customer-managed key).
-TABLE_KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
-TABLE_KEY_WRITE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
-SEAL_ACTIONS = ("kms:GenerateDataKey",)  # AWS Encryption SDK encrypt: one data key per message
-UNSEAL_ACTIONS = ("kms:Decrypt",)  # AWS Encryption SDK decrypt
-
-
-# Every Access value this module turns into a grant. A new Access member fails the synth until it is mapped here.
-GRANTED_ACCESS = frozenset(
-    {
-        Access.TABLE_READ,
-        Access.TABLE_WRITE,
-        Access.SEAL,
-        Access.UNSEAL,
-        Access.SET_TENANT_ATTRIBUTE,
-        Access.IDEMPOTENCY,
-        Access.ASSUME_CUSTOMER_ROLE,
-    }
-)
-# What Powertools' DynamoDB persistence layer calls.
-IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
-
-
-def encryption_context_conditions() -> dict[str, dict[str, str]]:
-    """Field-key calls must carry every encryption-context key ``cloudivize.crypto`` sets.
-
-    ``Null: false`` = "the key is present". Not ``ForAllValues:StringEquals`` on ``kms:EncryptionContextKeys``:
-    the Encryption SDK adds its own ``aws-crypto-public-key`` entry to the context.
-    """
-    return {"Null": {f"kms:EncryptionContext:{key}": "false" for key in constants.ENCRYPTION_CONTEXT_KEYS}}
-
-
-def _dedupe(actions: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(actions))
-
-
-class MissingGrant(RuntimeError):
-    """A function's access the stack cannot grant. The app must not synthesize: the function would fail at run
-    time. (A RuntimeError, like the errors CDK itself raises during synthesis.)"""
 
 
 class CloudivizeFunction(Construct):
@@ -96,14 +47,7 @@ class CloudivizeFunction(Construct):
         azure_environment: Mapping[str, str],
     ) -> None:
         super().__init__(scope, construct_id)
-        unmapped = set(spec.access) - GRANTED_ACCESS
-        if unmapped:
-            raise MissingGrant(f"function {spec.name}: no grant is defined for access {sorted(unmapped)}")
-        if Access.ASSUME_CUSTOMER_ROLE in spec.access and customer_access is None:
-            raise MissingGrant(
-                f"function {spec.name} has {Access.ASSUME_CUSTOMER_ROLE} but no customer-access role was given: "
-                "it could not reach any customer account"
-            )
+        grants.check_granted(spec.name, spec.access)
         self.spec = spec
 
         self.role = iam.Role(
@@ -113,6 +57,13 @@ class CloudivizeFunction(Construct):
             description=f"Cloudivize function {spec.name}: {', '.join(sorted(spec.access)) or 'no data access'}",
         )
         self.log_group = logs.LogGroup(self, "Logs", retention=self.LOG_RETENTION)
+        self._grant_target = grants.GrantTarget(
+            function=spec.name,
+            role=self.role,
+            region=Stack.of(self).region,
+            data=data,
+            customer_access=customer_access,
+        )
 
         self.function = lambda_.Function(
             self,
@@ -157,8 +108,7 @@ class CloudivizeFunction(Construct):
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[self.log_group.log_group_arn],
                 ),
-                *self._data_statements(data),
-                *self._customer_access_statements(customer_access),
+                *grants.statements(self._grant_target, spec.access),
             ],
         )
         self.function.node.add_dependency(self.access_policy)
@@ -179,95 +129,17 @@ class CloudivizeFunction(Construct):
             )
         )
 
-    def _data_statements(self, data: DataStore) -> list[iam.PolicyStatement]:
-        access = self.spec.access
-        region = Stack.of(self).region
-        via_dynamodb = {"StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com"}}
-        statements: list[iam.PolicyStatement] = []
-
-        table_actions: list[str] = []
-        table_key_actions: list[str] = []
-        if Access.TABLE_READ in access:
-            table_actions += TABLE_READ_ACTIONS
-            table_key_actions += TABLE_KEY_READ_ACTIONS
-        if Access.TABLE_WRITE in access:
-            table_actions += TABLE_WRITE_ACTIONS
-            table_key_actions += TABLE_KEY_WRITE_ACTIONS
-        if table_actions:
-            # The table has no secondary index; add "<table arn>/index/<name>" here when one is defined.
-            statements.append(
-                iam.PolicyStatement(sid="Table", actions=_dedupe(table_actions), resources=[data.table.table_arn])
-            )
-        if Access.IDEMPOTENCY in access:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="IdempotencyRecords",
-                    actions=list(IDEMPOTENCY_ACTIONS),
-                    resources=[data.idempotency_table.table_arn],
-                )
-            )
-            table_key_actions += TABLE_KEY_WRITE_ACTIONS
-        if table_key_actions:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="TableKeyThroughDynamoDB",
-                    actions=_dedupe(table_key_actions),
-                    resources=[data.table_key.key_arn],
-                    conditions=via_dynamodb,
-                )
-            )
-        if Access.SEAL in access:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="SealFields",
-                    actions=list(SEAL_ACTIONS),
-                    resources=[data.field_key.key_arn],
-                    conditions=encryption_context_conditions(),
-                )
-            )
-        if Access.UNSEAL in access:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="UnsealFields",
-                    actions=list(UNSEAL_ACTIONS),
-                    resources=[data.field_key.key_arn],
-                    conditions=encryption_context_conditions(),
-                )
-            )
-        return statements
-
-    def _customer_access_statements(self, customer_access: CustomerAccess | None) -> list[iam.PolicyStatement]:
-        """sts:AssumeRole on Cloudivize's principal, which trusts this function's role in return. The role's trust
-        names this function's role, which names nothing, so there is no cycle."""
-        if Access.ASSUME_CUSTOMER_ROLE not in self.spec.access or customer_access is None:
-            return []
-        customer_access.trust(self.role)
-        return [
-            iam.PolicyStatement(
-                sid="AssumeCustomerAccessRole", actions=["sts:AssumeRole"], resources=[customer_access.role_arn]
-            )
-        ]
-
     def grant_user_pool(self, user_pool: cognito.IUserPool) -> None:
         """Grants that name the user pool, in a policy of their own.
 
         The pool references this function (its trigger), so the function must not wait for a policy that
         references the pool: this policy is attached to the role without a dependency from the function.
         """
-        if Access.SET_TENANT_ATTRIBUTE not in self.spec.access:
-            return
-        iam.Policy(
-            self,
-            "UserPoolPolicy",
-            roles=[self.role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="SetTenantAttribute",
-                    actions=["cognito-idp:AdminUpdateUserAttributes"],
-                    resources=[user_pool.user_pool_arn],
-                )
-            ],
+        statements = grants.statements(
+            dataclasses.replace(self._grant_target, user_pool=user_pool), self.spec.access, on_user_pool=True
         )
+        if statements:
+            iam.Policy(self, "UserPoolPolicy", roles=[self.role], statements=statements)
 
 
 class CloudivizeFunctions(Construct):
