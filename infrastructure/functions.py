@@ -6,7 +6,7 @@ Permissions are derived from ``FunctionSpec.access`` through ``grants.GRANTS``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
@@ -16,9 +16,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infrastructure import constants, grants
+from infrastructure import grants
 from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
+from infrastructure.function_environment import PUBLIC_AZURE, AzureCloud, function_environment
 from infrastructure.routes import FUNCTIONS, Access, FunctionSpec
 
 
@@ -44,7 +45,7 @@ class CloudivizeFunction(Construct):
         data: DataStore,
         customer_access: CustomerAccess | None,
         onboarding_template_url: str | None,
-        azure_environment: Mapping[str, str],
+        azure: AzureCloud,
     ) -> None:
         super().__init__(scope, construct_id)
         grants.check_granted(spec.name, spec.access)
@@ -82,19 +83,14 @@ class CloudivizeFunction(Construct):
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=self.log_group,
-            environment={
-                constants.ENV_TABLE_NAME: data.table.table_name,
-                constants.ENV_FIELD_KEY_ARN: data.field_key.key_arn,
-                constants.ENV_IDEMPOTENCY_TABLE_NAME: data.idempotency_table.table_name,
-                "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
-                "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                # Cloudivize's principal and the onboarding template: no secret (customers are given both) and
-                # no permission (onboarding shows them without being able to assume the role).
-                **({constants.ENV_CUSTOMER_ACCESS_ROLE_ARN: customer_access.role_arn} if customer_access else {}),
-                **({constants.ENV_ONBOARDING_TEMPLATE_URL: onboarding_template_url} if onboarding_template_url else {}),
-                **azure_environment,  # unset: the Azure public cloud
-            },
+            environment=function_environment(
+                table_name=data.table.table_name,
+                field_key_arn=data.field_key.key_arn,
+                idempotency_table_name=data.idempotency_table.table_name,
+                customer_access_role_arn=customer_access.role_arn if customer_access else None,
+                onboarding_template_url=onboarding_template_url,
+                azure=azure,
+            ),
         )
 
         # Logging and data access in one policy the function waits for (no cold start without permissions).
@@ -155,7 +151,7 @@ class CloudivizeFunctions(Construct):
         data: DataStore,
         customer_access: CustomerAccess | None = None,
         onboarding_template_url: str | None = None,
-        azure_environment: Mapping[str, str] | None = None,
+        azure: AzureCloud = PUBLIC_AZURE,
         specs: Iterable[FunctionSpec] = FUNCTIONS.values(),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -169,7 +165,7 @@ class CloudivizeFunctions(Construct):
                 data=data,
                 customer_access=customer_access,
                 onboarding_template_url=onboarding_template_url,
-                azure_environment=azure_environment or {},
+                azure=azure,
             )
             for spec in specs
         }

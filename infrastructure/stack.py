@@ -24,6 +24,7 @@ from infrastructure.api import Api, ApiConfig
 from infrastructure.auth import Auth, AuthConfig
 from infrastructure.customer_access import CustomerAccess, OnboardingTemplate, customer_access_role_name
 from infrastructure.data import DataStore
+from infrastructure.function_environment import AzureCloud
 from infrastructure.functions import CloudivizeFunctions
 from infrastructure.layer_bundling import SharedLayer
 from infrastructure.observability import Observability
@@ -71,7 +72,7 @@ class StackConfig:
     auth: AuthConfig
     api: ApiConfig
     alarm_email: str | None
-    azure_environment: dict[str, str]
+    azure: AzureCloud
 
     @classmethod
     def from_context(cls, scope: Construct) -> StackConfig:
@@ -95,14 +96,10 @@ class StackConfig:
                 log_retention=logs.RetentionDays.THREE_MONTHS,
             ),
             alarm_email=get(CTX_ALARM_EMAIL, None),
-            azure_environment={
-                name: value
-                for name, value in (
-                    ("AZURE_AUTHORITY_HOST", get(CTX_AZURE_AUTHORITY_HOST, None)),
-                    ("AZURE_RESOURCE_MANAGER_URL", get(CTX_AZURE_RESOURCE_MANAGER_URL, None)),
-                )
-                if value
-            },
+            azure=AzureCloud(
+                authority_host=get(CTX_AZURE_AUTHORITY_HOST, None),
+                resource_manager_url=get(CTX_AZURE_RESOURCE_MANAGER_URL, None),
+            ),
         )
 
 
@@ -125,7 +122,7 @@ class CloudivizeStack(Stack):
             data=data,
             customer_access=customer_access,
             onboarding_template_url=onboarding.template_url,
-            azure_environment=config.azure_environment,
+            azure=config.azure,
         )
         auth = Auth(
             self,
