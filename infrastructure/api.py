@@ -69,7 +69,7 @@ def problem_template(problem: Problem) -> str:
 
 
 @dataclass(frozen=True)
-class ApiSettings:
+class ApiConfig:
     throttle_rate_limit: int  # steady requests per second, whole stage
     throttle_burst_limit: int
     waf_rate_limit: int  # requests per 5 minutes per client IP before WAF blocks
@@ -84,12 +84,12 @@ class Api(Construct):
         *,
         functions: CloudivizeFunctions,
         user_pool: cognito.IUserPool,
-        settings: ApiSettings,
+        config: ApiConfig,
         routes: Iterable[Route] = ROUTES,
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=settings.log_retention)
+        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=config.log_retention)
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
@@ -115,8 +115,8 @@ class Api(Construct):
                 data_trace_enabled=False,  # full request/response logs would record ID tokens and secrets
                 metrics_enabled=True,
                 tracing_enabled=True,
-                throttling_rate_limit=settings.throttle_rate_limit,
-                throttling_burst_limit=settings.throttle_burst_limit,
+                throttling_rate_limit=config.throttle_rate_limit,
+                throttling_burst_limit=config.throttle_burst_limit,
             ),
         )
         Validations.of(self.rest_api.node.find_child("CloudWatchRole")).acknowledge(
@@ -161,7 +161,7 @@ class Api(Construct):
                 templates={"application/json": problem_template(problem)},
             )
 
-        self.web_acl = self._web_acl(settings.waf_rate_limit)
+        self.web_acl = self._web_acl(config.waf_rate_limit)
         wafv2.CfnWebACLAssociation(
             self,
             "WebAclAssociation",

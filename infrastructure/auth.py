@@ -19,7 +19,7 @@ from infrastructure import constants
 
 
 @dataclass(frozen=True)
-class AuthSettings:
+class AuthConfig:
     amazon_secret_name: str  # Secrets Manager secret holding client_id and client_secret of the LWA app
     domain_prefix: str  # Cognito hosted UI domain prefix (https://<prefix>.auth.<region>.amazoncognito.com)
     callback_urls: Sequence[str]
@@ -32,7 +32,7 @@ class Auth(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        settings: AuthSettings,
+        config: AuthConfig,
         post_confirmation: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -86,7 +86,7 @@ class Auth(Construct):
             )
         )
 
-        amazon_secret = settings.amazon_secret_name
+        amazon_secret = config.amazon_secret_name
         self.amazon = cognito.UserPoolIdentityProviderAmazon(
             self,
             "LoginWithAmazon",
@@ -103,7 +103,7 @@ class Auth(Construct):
 
         self.domain = self.user_pool.add_domain(
             "Domain",
-            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=settings.domain_prefix),
+            cognito_domain=cognito.CognitoDomainOptions(domain_prefix=config.domain_prefix),
         )
 
         client_writable = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True)
@@ -119,8 +119,8 @@ class Auth(Construct):
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-                callback_urls=list(settings.callback_urls),
-                logout_urls=list(settings.logout_urls),
+                callback_urls=list(config.callback_urls),
+                logout_urls=list(config.logout_urls),
             ),
             supported_identity_providers=[
                 cognito.UserPoolClientIdentityProvider.COGNITO,

@@ -30,6 +30,9 @@ ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")
 ENV_CUSTOMER_ACCESS_ROLE_ARN = "CUSTOMER_ACCESS_ROLE_ARN"
 ENV_ONBOARDING_TEMPLATE_URL = "ONBOARDING_TEMPLATE_URL"
 CUSTOMER_SESSION_NAME = "Cloudivize-Session"  # what customers see in CloudTrail
+# Which Azure cloud the functions call (cloudivize.config.AzureSettings reads them); unset: the public cloud.
+ENV_AZURE_AUTHORITY_HOST = "AZURE_AUTHORITY_HOST"  # azure-identity's own variable
+ENV_AZURE_RESOURCE_MANAGER_URL = "AZURE_RESOURCE_MANAGER_URL"
 # The generic CloudFormation template customers deploy (read-only role, optional operate permissions).
 # The API answers it and the stack publishes it; both read this one file.
 CUSTOMER_ROLE_TEMPLATE = "layers/cloudivize/aws_access/customer-role.yaml"

@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import jsii
 from aws_cdk import Acknowledgment, Aws, Duration, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -82,15 +82,28 @@ def nag_flatten(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-class CustomerAccess(Construct):
-    """Cloudivize's principal: the one role customers trust, assumable only by the given function roles."""
+@jsii.implements(iam.IAssumeRolePrincipal)
+class _NoPrincipalYet(iam.PrincipalBase):
+    """What the role is created with: nobody. ``CustomerAccess.trust`` adds each function role as the function
+    is built, so the role exists before the functions that carry its ARN."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, role_name: str, trusted_roles: Sequence[iam.IRole]
-    ) -> None:
+    @property
+    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
+        return iam.PrincipalPolicyFragment({})
+
+    def dedupe_string(self) -> str | None:
+        return None
+
+    def add_to_assume_role_policy(self, document: iam.PolicyDocument) -> None:
+        pass
+
+
+class CustomerAccess(Construct):
+    """Cloudivize's principal: the one role customers trust, assumable only by the function roles it ``trust``s."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, role_name: str) -> None:
         super().__init__(scope, construct_id)
-        if not trusted_roles:
-            raise ValueError("the customer-access role needs at least one function allowed to assume it")
+        self.trusted_roles: list[iam.IRole] = []
         own_account_roles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/*"
 
         self.role = iam.Role(
@@ -99,9 +112,9 @@ class CustomerAccess(Construct):
             role_name=role_name,
             description="Cloudivize's principal: the role customers trust (with their External ID); it opens "
             f"{constants.CUSTOMER_SESSION_NAME} sessions in customers' roles for Cloudivize's functions",
-            # Only the functions that reach customers' clouds; never the account root (which would let any
-            # principal of this account with sts:AssumeRole on "*" in).
-            assumed_by=iam.CompositePrincipal(*(iam.ArnPrincipal(role.role_arn) for role in trusted_roles)),
+            # Only the functions that reach customers' clouds (see trust); never the account root (which would let
+            # any principal of this account with sts:AssumeRole on "*" in).
+            assumed_by=_NoPrincipalYet(),
             max_session_duration=MAX_SESSION_DURATION,
             inline_policies={
                 "AssumeCustomerRoles": iam.PolicyDocument(
@@ -139,6 +152,15 @@ class CustomerAccess(Construct):
                 f"{constants.CUSTOMER_SESSION_NAME}, an External ID present, and never this account's roles.",
             )
         )
+
+    def trust(self, role: iam.IRole) -> None:
+        """Let a function's role assume this one; the function's own grant of sts:AssumeRole is its part."""
+        assert self.role.assume_role_policy is not None  # noqa: S101 - every Role has one
+        # One statement per role; minimizePolicies (cdk.json) merges them into one statement naming every role.
+        self.role.assume_role_policy.add_statements(
+            iam.PolicyStatement(actions=["sts:AssumeRole"], principals=[iam.ArnPrincipal(role.role_arn)])
+        )
+        self.trusted_roles.append(role)
 
     @property
     def role_arn(self) -> str:

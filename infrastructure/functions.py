@@ -1,89 +1,30 @@
 """The Lambda functions: one small construct, instantiated once per ``routes.FUNCTIONS`` entry.
 
-Permissions are derived from ``FunctionSpec.access`` and written as explicit statements (no ``grant_*``
-helper, which would add ``kms:ReEncrypt*`` / ``kms:GenerateDataKey*``): a function gets exactly the
-DynamoDB and KMS actions its access list names, and a function with no access gets none.
+Permissions are derived from ``FunctionSpec.access`` through ``grants.GRANTS``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
-import jsii
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct, IValidation
+from constructs import Construct
 
-from infrastructure import constants
+from infrastructure import grants
+from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
+from infrastructure.function_environment import PUBLIC_AZURE, AzureCloud, function_environment
 from infrastructure.routes import FUNCTIONS, Access, FunctionSpec
-
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem")
-TABLE_WRITE_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-)
-# What DynamoDB asks KMS for on the caller's behalf (SSE with a customer-managed key).
-TABLE_KEY_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
-TABLE_KEY_WRITE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
-SEAL_ACTIONS = ("kms:GenerateDataKey",)  # AWS Encryption SDK encrypt: one data key per message
-UNSEAL_ACTIONS = ("kms:Decrypt",)  # AWS Encryption SDK decrypt
-
-
-# Every Access value this module turns into a grant. A new Access member fails the synth until it is mapped here.
-GRANTED_ACCESS = frozenset(
-    {
-        Access.TABLE_READ,
-        Access.TABLE_WRITE,
-        Access.SEAL,
-        Access.UNSEAL,
-        Access.SET_TENANT_ATTRIBUTE,
-        Access.IDEMPOTENCY,
-        Access.ASSUME_CUSTOMER_ROLE,  # granted by use_customer_access (the role trusts the function roles)
-    }
-)
-# What Powertools' DynamoDB persistence layer calls.
-IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
-
-
-def encryption_context_conditions() -> dict[str, dict[str, str]]:
-    """Field-key calls must carry every encryption-context key ``cloudivize.crypto`` sets.
-
-    ``Null: false`` = "the key is present". Not ``ForAllValues:StringEquals`` on ``kms:EncryptionContextKeys``:
-    the Encryption SDK adds its own ``aws-crypto-public-key`` entry to the context.
-    """
-    return {"Null": {f"kms:EncryptionContext:{key}": "false" for key in constants.ENCRYPTION_CONTEXT_KEYS}}
-
-
-def _dedupe(actions: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(actions))
-
-
-@jsii.implements(IValidation)
-class _CustomerAccessWired:
-    """Fails the synth if a function needs the customer-access role but the stack never granted it."""
-
-    def __init__(self, function: CloudivizeFunction) -> None:
-        self.function = function
-
-    def validate(self) -> list[str]:
-        if Access.ASSUME_CUSTOMER_ROLE in self.function.spec.access and not self.function._uses_customer_access:
-            return [
-                f"function {self.function.spec.name} has {Access.ASSUME_CUSTOMER_ROLE} but use_customer_access() "
-                "was never called: it could not reach any customer account"
-            ]
-        return []
 
 
 class CloudivizeFunction(Construct):
@@ -102,14 +43,13 @@ class CloudivizeFunction(Construct):
         repo_root: Path,
         layer: lambda_.ILayerVersion,
         data: DataStore,
+        customer_access: CustomerAccess | None,
+        onboarding_template_url: str | None,
+        azure: AzureCloud,
     ) -> None:
         super().__init__(scope, construct_id)
-        unmapped = set(spec.access) - GRANTED_ACCESS
-        if unmapped:
-            raise ValueError(f"function {spec.name}: no grant is defined for access {sorted(unmapped)}")
+        grants.check_granted(spec.name, spec.access)
         self.spec = spec
-        self._uses_customer_access = False
-        self.node.add_validation(_CustomerAccessWired(self))
 
         self.role = iam.Role(
             self,
@@ -118,6 +58,13 @@ class CloudivizeFunction(Construct):
             description=f"Cloudivize function {spec.name}: {', '.join(sorted(spec.access)) or 'no data access'}",
         )
         self.log_group = logs.LogGroup(self, "Logs", retention=self.LOG_RETENTION)
+        self._grant_target = grants.GrantTarget(
+            function=spec.name,
+            role=self.role,
+            region=Stack.of(self).region,
+            data=data,
+            customer_access=customer_access,
+        )
 
         self.function = lambda_.Function(
             self,
@@ -136,14 +83,14 @@ class CloudivizeFunction(Construct):
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=self.log_group,
-            environment={
-                constants.ENV_TABLE_NAME: data.table.table_name,
-                constants.ENV_FIELD_KEY_ARN: data.field_key.key_arn,
-                constants.ENV_IDEMPOTENCY_TABLE_NAME: data.idempotency_table.table_name,
-                "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
-                "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-            },
+            environment=function_environment(
+                table_name=data.table.table_name,
+                field_key_arn=data.field_key.key_arn,
+                idempotency_table_name=data.idempotency_table.table_name,
+                customer_access_role_arn=customer_access.role_arn if customer_access else None,
+                onboarding_template_url=onboarding_template_url,
+                azure=azure,
+            ),
         )
 
         # Logging and data access in one policy the function waits for (no cold start without permissions).
@@ -157,7 +104,7 @@ class CloudivizeFunction(Construct):
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[self.log_group.log_group_arn],
                 ),
-                *self._data_statements(data),
+                *grants.statements(self._grant_target, spec.access),
             ],
         )
         self.function.node.add_dependency(self.access_policy)
@@ -178,103 +125,17 @@ class CloudivizeFunction(Construct):
             )
         )
 
-    def _data_statements(self, data: DataStore) -> list[iam.PolicyStatement]:
-        access = self.spec.access
-        region = Stack.of(self).region
-        via_dynamodb = {"StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com"}}
-        statements: list[iam.PolicyStatement] = []
-
-        table_actions: list[str] = []
-        table_key_actions: list[str] = []
-        if Access.TABLE_READ in access:
-            table_actions += TABLE_READ_ACTIONS
-            table_key_actions += TABLE_KEY_READ_ACTIONS
-        if Access.TABLE_WRITE in access:
-            table_actions += TABLE_WRITE_ACTIONS
-            table_key_actions += TABLE_KEY_WRITE_ACTIONS
-        if table_actions:
-            # The table has no secondary index; add "<table arn>/index/<name>" here when one is defined.
-            statements.append(
-                iam.PolicyStatement(sid="Table", actions=_dedupe(table_actions), resources=[data.table.table_arn])
-            )
-        if Access.IDEMPOTENCY in access:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="IdempotencyRecords",
-                    actions=list(IDEMPOTENCY_ACTIONS),
-                    resources=[data.idempotency_table.table_arn],
-                )
-            )
-            table_key_actions += TABLE_KEY_WRITE_ACTIONS
-        if table_key_actions:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="TableKeyThroughDynamoDB",
-                    actions=_dedupe(table_key_actions),
-                    resources=[data.table_key.key_arn],
-                    conditions=via_dynamodb,
-                )
-            )
-        if Access.SEAL in access:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="SealFields",
-                    actions=list(SEAL_ACTIONS),
-                    resources=[data.field_key.key_arn],
-                    conditions=encryption_context_conditions(),
-                )
-            )
-        if Access.UNSEAL in access:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="UnsealFields",
-                    actions=list(UNSEAL_ACTIONS),
-                    resources=[data.field_key.key_arn],
-                    conditions=encryption_context_conditions(),
-                )
-            )
-        return statements
-
-    def use_customer_access(self, *, customer_access_role: iam.IRole, onboarding_template_url: str) -> None:
-        """Cloudivize's principal and the onboarding template: their addresses for every function, and
-        ``sts:AssumeRole`` on the principal for the functions whose access includes ``ASSUME_CUSTOMER_ROLE``.
-
-        The addresses are no secret (customers are given both) and grant nothing: the onboarding function shows
-        them without being able to assume the role. The grant joins the access policy the function waits for;
-        the role's trust names this function's role, which names nothing, so there is no cycle.
-        """
-        self.function.add_environment(constants.ENV_CUSTOMER_ACCESS_ROLE_ARN, customer_access_role.role_arn)
-        self.function.add_environment(constants.ENV_ONBOARDING_TEMPLATE_URL, onboarding_template_url)
-        if Access.ASSUME_CUSTOMER_ROLE in self.spec.access:
-            self.access_policy.add_statements(
-                iam.PolicyStatement(
-                    sid="AssumeCustomerAccessRole",
-                    actions=["sts:AssumeRole"],
-                    resources=[customer_access_role.role_arn],
-                )
-            )
-        self._uses_customer_access = True
-
     def grant_user_pool(self, user_pool: cognito.IUserPool) -> None:
         """Grants that name the user pool, in a policy of their own.
 
         The pool references this function (its trigger), so the function must not wait for a policy that
         references the pool: this policy is attached to the role without a dependency from the function.
         """
-        if Access.SET_TENANT_ATTRIBUTE not in self.spec.access:
-            return
-        iam.Policy(
-            self,
-            "UserPoolPolicy",
-            roles=[self.role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="SetTenantAttribute",
-                    actions=["cognito-idp:AdminUpdateUserAttributes"],
-                    resources=[user_pool.user_pool_arn],
-                )
-            ],
+        statements = grants.statements(
+            dataclasses.replace(self._grant_target, user_pool=user_pool), self.spec.access, on_user_pool=True
         )
+        if statements:
+            iam.Policy(self, "UserPoolPolicy", roles=[self.role], statements=statements)
 
 
 class CloudivizeFunctions(Construct):
@@ -288,15 +149,28 @@ class CloudivizeFunctions(Construct):
         repo_root: Path,
         layer: lambda_.ILayerVersion,
         data: DataStore,
+        customer_access: CustomerAccess | None = None,
+        onboarding_template_url: str | None = None,
+        azure: AzureCloud = PUBLIC_AZURE,
         specs: Iterable[FunctionSpec] = FUNCTIONS.values(),
     ) -> None:
         super().__init__(scope, construct_id)
         self.by_name: dict[str, CloudivizeFunction] = {
             spec.name: CloudivizeFunction(
-                self, _pascal(spec.name), spec=spec, repo_root=repo_root, layer=layer, data=data
+                self,
+                _pascal(spec.name),
+                spec=spec,
+                repo_root=repo_root,
+                layer=layer,
+                data=data,
+                customer_access=customer_access,
+                onboarding_template_url=onboarding_template_url,
+                azure=azure,
             )
             for spec in specs
         }
+        if customer_access is not None and not customer_access.trusted_roles:
+            raise ValueError("the customer-access role needs at least one function allowed to assume it")
 
     def __getitem__(self, name: str) -> CloudivizeFunction:
         return self.by_name[name]
@@ -310,9 +184,3 @@ class CloudivizeFunctions(Construct):
 
     def with_access(self, access: Access) -> list[CloudivizeFunction]:
         return [function for function in self if access in function.spec.access]
-
-    def use_customer_access(self, *, customer_access_role: iam.IRole, onboarding_template_url: str) -> None:
-        for function in self:
-            function.use_customer_access(
-                customer_access_role=customer_access_role, onboarding_template_url=onboarding_template_url
-            )

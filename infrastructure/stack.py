@@ -2,7 +2,7 @@
 
 ``build_app`` is what ``app.py`` and the tests call. It reads nothing at import time and needs neither AWS
 credentials nor Docker; configuration comes from CDK context (``cdk.json``, ``-c key=value``, or the
-``context`` argument), see ``Settings.from_context``.
+``context`` argument), see ``StackConfig.from_context``.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infrastructure import constants
-from infrastructure.api import Api, ApiSettings
-from infrastructure.auth import Auth, AuthSettings
+from infrastructure.api import Api, ApiConfig
+from infrastructure.auth import Auth, AuthConfig
 from infrastructure.customer_access import CustomerAccess, OnboardingTemplate, customer_access_role_name
 from infrastructure.data import DataStore
+from infrastructure.function_environment import AzureCloud
 from infrastructure.functions import CloudivizeFunctions
 from infrastructure.layer_bundling import SharedLayer
 from infrastructure.observability import Observability
-from infrastructure.routes import Access
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_ID = "Cloudivize"
@@ -67,79 +67,73 @@ def _positive_int(key: str, value: Any) -> int:
 
 
 @dataclass(frozen=True)
-class Settings:
+class StackConfig:
     stack_name: str
-    auth: AuthSettings
-    api: ApiSettings
+    auth: AuthConfig
+    api: ApiConfig
     alarm_email: str | None
-    azure_environment: dict[str, str]
+    azure: AzureCloud
 
     @classmethod
-    def from_context(cls, scope: Construct) -> Settings:
+    def from_context(cls, scope: Construct) -> StackConfig:
         def get(key: str, default: Any) -> Any:
             value = scope.node.try_get_context(key)
             return default if value in (None, "") else value
 
         return cls(
             stack_name=get(CTX_STACK_NAME, STACK_ID),
-            auth=AuthSettings(
+            auth=AuthConfig(
                 amazon_secret_name=get(CTX_AMAZON_SECRET, DEFAULT_AMAZON_SECRET),
                 # Cognito domain prefixes are global per region: default to one unique per account.
                 domain_prefix=get(CTX_DOMAIN_PREFIX, None) or Fn.join("-", ["cloudivize", Aws.ACCOUNT_ID]),
                 callback_urls=_as_list(get(CTX_CALLBACK_URLS, DEFAULT_CALLBACK_URLS)),
                 logout_urls=_as_list(get(CTX_LOGOUT_URLS, DEFAULT_LOGOUT_URLS)),
             ),
-            api=ApiSettings(
+            api=ApiConfig(
                 throttle_rate_limit=_positive_int(CTX_THROTTLE_RATE, get(CTX_THROTTLE_RATE, 50)),
                 throttle_burst_limit=_positive_int(CTX_THROTTLE_BURST, get(CTX_THROTTLE_BURST, 100)),
                 waf_rate_limit=_positive_int(CTX_WAF_RATE, get(CTX_WAF_RATE, 1000)),
                 log_retention=logs.RetentionDays.THREE_MONTHS,
             ),
             alarm_email=get(CTX_ALARM_EMAIL, None),
-            azure_environment={
-                name: value
-                for name, value in (
-                    ("AZURE_AUTHORITY_HOST", get(CTX_AZURE_AUTHORITY_HOST, None)),
-                    ("AZURE_RESOURCE_MANAGER_URL", get(CTX_AZURE_RESOURCE_MANAGER_URL, None)),
-                )
-                if value
-            },
+            azure=AzureCloud(
+                authority_host=get(CTX_AZURE_AUTHORITY_HOST, None),
+                resource_manager_url=get(CTX_AZURE_RESOURCE_MANAGER_URL, None),
+            ),
         )
 
 
 class CloudivizeStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
         data = DataStore(self, "Data")
         layer = SharedLayer(self, "SharedLayer", repo_root=REPO_ROOT)
-        functions = CloudivizeFunctions(self, "Functions", repo_root=REPO_ROOT, layer=layer.layer, data=data)
-        auth = Auth(
-            self,
-            "Auth",
-            settings=settings.auth,
-            post_confirmation=functions[POST_CONFIRMATION_FUNCTION].function,
-        )
-        functions.grant_user_pool(auth.user_pool)
-        customer_access = CustomerAccess(
-            self,
-            "CustomerAccess",
-            role_name=customer_access_role_name(settings.stack_name),
-            trusted_roles=[function.role for function in functions.with_access(Access.ASSUME_CUSTOMER_ROLE)],
-        )
+        # Before the functions, which carry their addresses; each function that reaches customers is trusted.
+        customer_access = CustomerAccess(self, "CustomerAccess", role_name=customer_access_role_name(config.stack_name))
         onboarding = OnboardingTemplate(
             self, "OnboardingTemplate", template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE
         )
-        functions.use_customer_access(
-            customer_access_role=customer_access.role, onboarding_template_url=onboarding.template_url
+        functions = CloudivizeFunctions(
+            self,
+            "Functions",
+            repo_root=REPO_ROOT,
+            layer=layer.layer,
+            data=data,
+            customer_access=customer_access,
+            onboarding_template_url=onboarding.template_url,
+            azure=config.azure,
         )
-        for function in functions:  # unset: the Azure public cloud
-            for name, value in settings.azure_environment.items():
-                function.function.add_environment(name, value)
-        api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, settings=settings.api)
-        Observability(
-            self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=settings.alarm_email
+        auth = Auth(
+            self,
+            "Auth",
+            config=config.auth,
+            post_confirmation=functions[POST_CONFIRMATION_FUNCTION].function,
         )
+        # After the pool, which names its trigger: see CloudivizeFunction.grant_user_pool.
+        functions.grant_user_pool(auth.user_pool)
+        api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, config=config.api)
+        Observability(self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=config.alarm_email)
 
         self.data, self.functions, self.auth, self.api = data, functions, auth, api
         self.customer_access, self.onboarding = customer_access, onboarding
@@ -176,12 +170,12 @@ def cdk_json_context(path: Path = REPO_ROOT / "cdk.json") -> dict[str, Any]:
 def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
     """The CDK app: the stack, checked by cdk-nag (AwsSolutions). Any unacknowledged finding fails synth."""
     app = App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
-    settings = Settings.from_context(app)
+    config = StackConfig.from_context(app)
     CloudivizeStack(
         app,
         STACK_ID,
-        settings=settings,
-        stack_name=settings.stack_name,
+        config=config,
+        stack_name=config.stack_name,
         description="Cloudivize multi-cloud management backend (API, identity, data)",
         # CDK's own variables, set by the CLI from the deployer's profile; absent = environment-agnostic.
         env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
@@ -196,4 +190,4 @@ def stack_of(app: App) -> CloudivizeStack:
     return stack
 
 
-__all__: Sequence[str] = ("CloudivizeStack", "Settings", "build_app", "stack_of", "STACK_ID")
+__all__: Sequence[str] = ("CloudivizeStack", "StackConfig", "build_app", "stack_of", "STACK_ID")

@@ -1,8 +1,8 @@
 """Runs the functions in this process the way the Lambda runtime runs them in AWS.
 
 Same handler modules (found through the route table's function specs), the same environment variables the
-CDK stack gives them, a context object with the attributes handlers and Powertools read, and one invocation
-at a time, as in a single warm execution environment.
+CDK stack gives them (``function_environment``), a context object with the attributes handlers and Powertools
+read, and one invocation at a time, as in a single warm execution environment.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from infrastructure import constants
+from infrastructure.function_environment import function_environment
 from infrastructure.local.emulator import DUMMY_CREDENTIALS, AwsResources
 from infrastructure.local.shared_layer import make_layer_importable
 from infrastructure.routes import FUNCTIONS, FunctionSpec
@@ -33,22 +34,23 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 
 def handler_environment(resources: AwsResources) -> dict[str, str]:
-    """The environment every function gets: what infrastructure/functions.py sets, pointed at the emulator,
-    plus what the Lambda runtime itself provides (region, credentials)."""
+    """The environment every function gets: the deployed functions' own, pointed at the emulator, plus what the
+    Lambda runtime itself provides (region, credentials) and what only the local stack needs."""
     return {
-        constants.ENV_TABLE_NAME: resources.table_name,
-        constants.ENV_FIELD_KEY_ARN: resources.field_key_arn,
-        constants.ENV_IDEMPOTENCY_TABLE_NAME: resources.idempotency_table_name,
-        constants.ENV_CUSTOMER_ACCESS_ROLE_ARN: resources.customer_access_role_arn,
-        constants.ENV_ONBOARDING_TEMPLATE_URL: resources.onboarding_template_url,
-        "AWS_ENDPOINT_URL": resources.aws_endpoint_url,
+        **function_environment(
+            table_name=resources.table_name,
+            field_key_arn=resources.field_key_arn,
+            idempotency_table_name=resources.idempotency_table_name,
+            customer_access_role_arn=resources.customer_access_role_arn,
+            onboarding_template_url=resources.onboarding_template_url,
+        ),
+        # Provided by the Lambda runtime.
         "AWS_REGION": resources.region,
         "AWS_DEFAULT_REGION": resources.region,
         "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
-        "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
-        "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": "INFO",
+        # Local only.
+        "AWS_ENDPOINT_URL": resources.aws_endpoint_url,
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would only clutter the console
         "POWERTOOLS_DEV": "false",

@@ -171,25 +171,31 @@ def test_outputs_name_the_principal_and_the_template_url(synth):
     assert outputs["OnboardingTemplateUrl"]["Value"] == _template_url(synth)
 
 
-def test_a_role_no_function_can_assume_is_refused():
-    stack = Stack(App(), "Throwaway")
-    with pytest.raises(ValueError, match="at least one function"):
-        CustomerAccess(stack, "CustomerAccess", role_name="Throwaway-CustomerAccess", trusted_roles=[])
-
-
-def test_a_function_that_needs_the_principal_but_never_got_it_fails_the_synth(tmp_path):
-    # Given a stack whose function has ASSUME_CUSTOMER_ROLE, and no call to use_customer_access()
-    app = App(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []})
-    stack = Stack(app, "Throwaway")
+def _throwaway_functions(stack: Stack, spec: FunctionSpec, **wiring) -> CloudivizeFunctions:
     layer = lambda_.LayerVersion.from_layer_version_arn(
         stack, "Layer", "arn:aws:lambda:eu-west-1:123456789012:layer:cloudivize:1"
     )
-    spec = FunctionSpec(name="me", description="test only", access=frozenset({Access.ASSUME_CUSTOMER_ROLE}))
-    CloudivizeFunctions(
-        stack, "Functions", repo_root=REPO_ROOT, layer=layer, data=DataStore(stack, "Data"), specs=[spec]
+    return CloudivizeFunctions(
+        stack, "Functions", repo_root=REPO_ROOT, layer=layer, data=DataStore(stack, "Data"), specs=[spec], **wiring
     )
+
+
+def test_a_role_no_function_can_assume_is_refused():
+    stack = Stack(App(), "Throwaway")
+    customer_access = CustomerAccess(stack, "CustomerAccess", role_name="Throwaway-CustomerAccess")
+    no_assumer = FunctionSpec(name="me", description="test only")
+    with pytest.raises(ValueError, match="at least one function"):
+        _throwaway_functions(stack, no_assumer, customer_access=customer_access, onboarding_template_url="https://x")
+
+
+def test_a_function_that_needs_the_principal_but_never_got_it_fails_the_synth(tmp_path):
+    # Given a stack whose function has ASSUME_CUSTOMER_ROLE, and no customer-access role given to it
+    app = App(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []})
+    stack = Stack(app, "Throwaway")
+    spec = FunctionSpec(name="me", description="test only", access=frozenset({Access.ASSUME_CUSTOMER_ROLE}))
     # When synthesized / Then it fails, naming the function
     with pytest.raises(RuntimeError, match="function me has assume_customer_role"):
+        _throwaway_functions(stack, spec)
         app.synth()
 
 
@@ -307,7 +313,8 @@ def test_acknowledgements_hold_when_the_cli_sets_an_account_and_region(tmp_path)
     app = App(outdir=str(tmp_path), context={**cdk_json_context(), "aws:cdk:bundling-stacks": []})
     stack = Stack(app, "Concrete", env=Environment(account="123456789012", region="eu-west-1"))
     assumer = iam.Role(stack, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    access = CustomerAccess(stack, "CustomerAccess", role_name="Concrete-CustomerAccess", trusted_roles=[assumer])
+    access = CustomerAccess(stack, "CustomerAccess", role_name="Concrete-CustomerAccess")
+    access.trust(assumer)
     onboarding = OnboardingTemplate(stack, "OnboardingTemplate", template_file=TEMPLATE_FILE)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 

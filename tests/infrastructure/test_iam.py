@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_lambda as lambda_
 
-from infrastructure import constants
+from infrastructure import constants, grants
 from infrastructure.customer_access import nag_flatten
-from infrastructure.routes import FUNCTIONS, Access
+from infrastructure.data import DataStore
+from infrastructure.functions import CloudivizeFunctions
+from infrastructure.routes import FUNCTIONS, Access, FunctionSpec
 
 from .cfn import as_list, iam_statements, references, role_statements
 
@@ -23,6 +28,26 @@ def _data_statements(synth, name: str) -> list[dict]:
     role_id = synth.logical_id(synth.stack.functions[name].role)
     statements = role_statements(synth.template, role_id)
     return [s for s in statements if any(a.startswith(DATA_SERVICES) for a in _actions(s))]
+
+
+def test_every_access_has_a_grant():
+    assert set(grants.GRANTS) == set(Access)
+
+
+def test_an_access_without_a_grant_stops_the_synth(monkeypatch):
+    # Given an access the grant table does not know (as a new Access member would be)
+    monkeypatch.delitem(grants.GRANTS, Access.SEAL)
+    stack = Stack(App(), "Throwaway")
+    layer = lambda_.LayerVersion.from_layer_version_arn(
+        stack, "Layer", "arn:aws:lambda:eu-west-1:123456789012:layer:cloudivize:1"
+    )
+    spec = FunctionSpec(name="me", description="test only", access=frozenset({Access.SEAL}))
+    # When a function with it is built / Then it fails, naming the function and the access
+    with pytest.raises(grants.MissingGrant, match="function me: no grant is defined for access seal$"):
+        CloudivizeFunctions(
+            stack, "Functions", repo_root=Path(__file__).parents[2], layer=layer, data=DataStore(stack, "Data"),
+            specs=[spec],
+        )  # fmt: skip
 
 
 def test_no_iam_statement_grants_every_action_or_a_wildcard_data_action(synth):

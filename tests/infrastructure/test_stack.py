@@ -7,7 +7,7 @@ import pytest
 from infrastructure.stack import (
     CTX_CALLBACK_URLS,
     CTX_DOMAIN_PREFIX,
-    Settings,
+    StackConfig,
     build_app,
     stack_of,
 )
@@ -41,7 +41,7 @@ def test_settings_come_from_context_with_defaults():
             CTX_DOMAIN_PREFIX: "cloudivize-test",
         }
     )
-    settings = Settings.from_context(app)
+    settings = StackConfig.from_context(app)
     assert list(settings.auth.callback_urls) == [
         "https://app.example.com/callback",
         "https://admin.example.com/callback",

@@ -1,0 +1,51 @@
+"""The environment every Cloudivize function runs with, in one place for the CDK stack and the local stack.
+
+CDK passes tokens (the table's name, the keys' ARNs) as values; the local runtime passes the emulator's values and
+adds what the Lambda runtime itself provides. No CDK import: the local stack must not load it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infrastructure import constants
+
+
+@dataclass(frozen=True)
+class AzureCloud:
+    """Which Azure cloud the functions call. Unset fields: the public cloud (the Azure SDKs' defaults)."""
+
+    authority_host: str | None = None  # e.g. https://login.microsoftonline.us (Azure Government)
+    resource_manager_url: str | None = None  # e.g. https://management.usgovcloudapi.net
+
+
+PUBLIC_AZURE = AzureCloud()
+
+
+def function_environment(
+    *,
+    table_name: str,
+    field_key_arn: str,
+    idempotency_table_name: str,
+    customer_access_role_arn: str | None,
+    onboarding_template_url: str | None,
+    azure: AzureCloud = PUBLIC_AZURE,
+) -> dict[str, str]:
+    """The variables ``cloudivize.config`` and Powertools read. A value given as None is left out."""
+    optional = {
+        # Cloudivize's principal and the onboarding template: no secret (customers are given both) and no
+        # permission (onboarding shows them without being able to assume the role).
+        constants.ENV_CUSTOMER_ACCESS_ROLE_ARN: customer_access_role_arn,
+        constants.ENV_ONBOARDING_TEMPLATE_URL: onboarding_template_url,
+        constants.ENV_AZURE_AUTHORITY_HOST: azure.authority_host,
+        constants.ENV_AZURE_RESOURCE_MANAGER_URL: azure.resource_manager_url,
+    }
+    return {
+        constants.ENV_TABLE_NAME: table_name,
+        constants.ENV_FIELD_KEY_ARN: field_key_arn,
+        constants.ENV_IDEMPOTENCY_TABLE_NAME: idempotency_table_name,
+        "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        **{name: value for name, value in optional.items() if value is not None},
+    }
