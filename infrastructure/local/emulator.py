@@ -17,18 +17,14 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from infrastructure import constants
+from infrastructure import constants, resources
 from infrastructure.local.ports import ensure_port_free
 
 DEFAULT_REGION = "us-east-1"
-TABLE_NAME = constants.SERVICE_NAME
-IDEMPOTENCY_TABLE_NAME = f"{constants.SERVICE_NAME}-idempotency"
 USER_POOL_NAME = f"{constants.SERVICE_NAME}-users"
 APP_CLIENT_NAME = f"{constants.SERVICE_NAME}-web"
-TENANT_CLAIM = f"custom:{constants.TENANT_ATTRIBUTE}"
-# infrastructure/customer_access.py names it "<stack name>-CustomerAccess"; "Cloudivize" is the default stack.
-CUSTOMER_ACCESS_ROLE_NAME = "Cloudivize-CustomerAccess"
-ONBOARDING_PUBLIC_PREFIX = "onboarding/"
+TENANT_CLAIM = resources.TENANT_ID_ATTRIBUTE.claim
+CUSTOMER_ACCESS_ROLE_NAME = resources.customer_access_role_name(resources.DEFAULT_STACK_NAME)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # The emulator accepts any credentials; these make sure no real ones are ever sent, even to it.
@@ -39,21 +35,9 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "loc
 _REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
 
-# Mirrors infrastructure/auth.py and data.py (values CDK cannot export without a synth; see the report).
-PASSWORD_POLICY = {
-    "MinimumLength": 12,
-    "RequireUppercase": True,
-    "RequireLowercase": True,
-    "RequireNumbers": True,
-    "RequireSymbols": True,
-    "TemporaryPasswordValidityDays": 3,
-}
-# The ID token must carry the email and the tenant; only an admin (the trigger) may write the tenant.
-CLIENT_READ_ATTRIBUTES = ["email", "email_verified", "name", TENANT_CLAIM]
-CLIENT_WRITE_ATTRIBUTES = ["email", "name"]
 # The deployed client allows SRP only; USER_PASSWORD_AUTH is added here so `token` and tests can sign in
 # without an SRP implementation.
-CLIENT_AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+LOCAL_ONLY_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH",)
 
 
 @dataclass(frozen=True)
@@ -132,12 +116,8 @@ def provision(endpoint_url: str, region: str) -> AwsResources:
 
     account_id = client("sts").get_caller_identity()["Account"]
     kms = client("kms")
-    table_key_arn = _create_rotating_key(
-        kms, "Cloudivize: DynamoDB server-side encryption of the connections table", alias="table"
-    )
-    field_key_arn = _create_rotating_key(
-        kms, "Cloudivize: field-level envelope encryption (AWS Encryption SDK) of connection secrets", alias="fields"
-    )
+    table_key_arn = _create_key(kms, resources.TABLE_KEY)
+    field_key_arn = _create_key(kms, resources.FIELD_KEY)
     _create_tables(client("dynamodb"), table_key_arn)
     user_pool_id, client_id = _create_user_pool(client("cognito-idp"))
     customer_access_role_arn = _create_customer_access_role(client("iam"), account_id)
@@ -148,8 +128,8 @@ def provision(endpoint_url: str, region: str) -> AwsResources:
         account_id=account_id,
         user_pool_id=user_pool_id,
         client_id=client_id,
-        table_name=TABLE_NAME,
-        idempotency_table_name=IDEMPOTENCY_TABLE_NAME,
+        table_name=resources.MAIN_TABLE.local_name,
+        idempotency_table_name=resources.IDEMPOTENCY_TABLE.local_name,
         table_key_arn=table_key_arn,
         field_key_arn=field_key_arn,
         customer_access_role_arn=customer_access_role_arn,
@@ -157,50 +137,38 @@ def provision(endpoint_url: str, region: str) -> AwsResources:
     )
 
 
-def _create_rotating_key(kms: Any, description: str, *, alias: str) -> str:
-    key = kms.create_key(Description=description, KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
+def _create_key(kms: Any, facts: resources.KeyFacts) -> str:
+    key = kms.create_key(Description=facts.description, KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
     key_id = key["KeyMetadata"]["KeyId"]
-    kms.enable_key_rotation(KeyId=key_id)
-    kms.create_alias(AliasName=f"alias/{constants.SERVICE_NAME}/{alias}", TargetKeyId=key_id)
+    if facts.rotation:
+        kms.enable_key_rotation(KeyId=key_id)
+    kms.create_alias(AliasName=facts.alias, TargetKeyId=key_id)
     return key["KeyMetadata"]["Arn"]
 
 
 def _create_tables(dynamodb: Any, key_arn: str) -> None:
-    _create_encrypted_table(
-        dynamodb,
-        TABLE_NAME,
-        key_arn,
-        keys=((constants.TABLE_PARTITION_KEY, "HASH"), (constants.TABLE_SORT_KEY, "RANGE")),
-        deletion_protection=True,
-    )
-    # Short-lived records of retried creates: no deletion protection, expiry by TTL, as in data.py.
-    _create_encrypted_table(
-        dynamodb,
-        IDEMPOTENCY_TABLE_NAME,
-        key_arn,
-        keys=((constants.IDEMPOTENCY_KEY, "HASH"),),
-        deletion_protection=False,
-    )
-    dynamodb.update_time_to_live(
-        TableName=IDEMPOTENCY_TABLE_NAME,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": constants.IDEMPOTENCY_TTL_ATTRIBUTE},
-    )
+    for facts in (resources.MAIN_TABLE, resources.IDEMPOTENCY_TABLE):
+        _create_table(dynamodb, facts, key_arn)
 
 
-def _create_encrypted_table(
-    dynamodb: Any, name: str, key_arn: str, *, keys: tuple[tuple[str, str], ...], deletion_protection: bool
-) -> None:
+def _create_table(dynamodb: Any, facts: resources.TableFacts, key_arn: str) -> None:
     dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": attribute, "KeyType": kind} for attribute, kind in keys],
-        AttributeDefinitions=[{"AttributeName": attribute, "AttributeType": "S"} for attribute, _ in keys],
+        TableName=facts.local_name,
+        KeySchema=facts.key_schema(),
+        AttributeDefinitions=facts.attribute_definitions(),
         BillingMode="PAY_PER_REQUEST",
         SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
-        DeletionProtectionEnabled=deletion_protection,
+        DeletionProtectionEnabled=facts.deletion_protection,
     )
-    dynamodb.update_continuous_backups(
-        TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-    )
+    if facts.point_in_time_recovery:
+        dynamodb.update_continuous_backups(
+            TableName=facts.local_name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+    if facts.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=facts.local_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": facts.ttl_attribute},
+        )
 
 
 def _create_customer_access_role(iam: Any, account_id: str) -> str:
@@ -230,13 +198,18 @@ def _publish_onboarding_template(s3: Any, endpoint_url: str, region: str, accoun
                 "Effect": "Allow",
                 "Principal": "*",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/{ONBOARDING_PUBLIC_PREFIX}*",
+                "Resource": f"arn:aws:s3:::{bucket}/{resources.ONBOARDING_PUBLIC_PREFIX}*",
             }
         ],
     }
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read))
     template = (REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE).read_bytes()
-    s3.put_object(Bucket=bucket, Key=constants.ONBOARDING_TEMPLATE_KEY, Body=template, ContentType="application/yaml")
+    s3.put_object(
+        Bucket=bucket,
+        Key=constants.ONBOARDING_TEMPLATE_KEY,
+        Body=template,
+        ContentType=resources.ONBOARDING_TEMPLATE_CONTENT_TYPE,
+    )
     # Path-style at the emulator; deployed it is the bucket's virtual-hosted HTTPS URL.
     return f"{endpoint_url}/{bucket}/{constants.ONBOARDING_TEMPLATE_KEY}"
 
@@ -247,15 +220,10 @@ def _create_user_pool(cognito: Any) -> tuple[str, str]:
         UsernameAttributes=["email"],
         UsernameConfiguration={"CaseSensitive": False},
         AutoVerifiedAttributes=["email"],
-        Policies={"PasswordPolicy": PASSWORD_POLICY},
+        Policies={"PasswordPolicy": resources.PASSWORD_POLICY.as_cognito_api()},
         Schema=[
             {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
-            {
-                "Name": constants.TENANT_ATTRIBUTE,
-                "AttributeDataType": "String",
-                "Mutable": True,  # set by the post-confirmation trigger after the user exists
-                "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"},
-            },
+            resources.TENANT_ID_ATTRIBUTE.schema(),
         ],
         AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
         DeletionProtection="ACTIVE",
@@ -263,18 +231,19 @@ def _create_user_pool(cognito: Any) -> tuple[str, str]:
     cognito.set_user_pool_mfa_config(
         UserPoolId=pool["Id"], SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
     )
+    client = resources.WEB_CLIENT
     app_client = cognito.create_user_pool_client(
         UserPoolId=pool["Id"],
         ClientName=APP_CLIENT_NAME,
         GenerateSecret=False,
-        ExplicitAuthFlows=CLIENT_AUTH_FLOWS,
-        ReadAttributes=CLIENT_READ_ATTRIBUTES,
-        WriteAttributes=CLIENT_WRITE_ATTRIBUTES,
+        ExplicitAuthFlows=[*client.auth_flows, *LOCAL_ONLY_AUTH_FLOWS],
+        ReadAttributes=list(client.read_attributes),
+        WriteAttributes=list(client.write_attributes),
         PreventUserExistenceErrors="ENABLED",
         EnableTokenRevocation=True,
-        IdTokenValidity=1,
-        AccessTokenValidity=1,
-        RefreshTokenValidity=30,
+        IdTokenValidity=client.id_token_validity_hours,
+        AccessTokenValidity=client.access_token_validity_hours,
+        RefreshTokenValidity=client.refresh_token_validity_days,
         TokenValidityUnits={"IdToken": "hours", "AccessToken": "hours", "RefreshToken": "days"},
     )["UserPoolClient"]
     return pool["Id"], app_client["ClientId"]

@@ -36,10 +36,10 @@ from infrastructure.local.lambda_runtime import LambdaRuntime, install_handler_e
 from infrastructure.local.stack_info import StackInfo
 from infrastructure.local.trust_enforcement import trust_policies_enforced
 from infrastructure.local.users import add_user
+from infrastructure.resources import API_STAGE_NAME
 
 DEMO_USERNAME = "demo@cloudivize.local"
 DEMO_PASSWORD = "Cloudivize-Demo-2024!"  # noqa: S105 - the documented password of the local demo user
-STAGE = "v1"  # infrastructure/api.py STAGE_NAME (not imported: that module loads the CDK)
 API_ID = "local"
 LOOPBACK = "127.0.0.1"
 
@@ -114,7 +114,7 @@ class LocalStack:
         gateway = LocalApiGateway(
             authorizer=CognitoAuthorizer.for_user_pool(resources),
             invoke=LambdaRuntime(resources).invoke,
-            stage=ApiStage(account_id=resources.account_id, api_id=API_ID, stage=STAGE),
+            stage=ApiStage(account_id=resources.account_id, api_id=API_ID, stage=API_STAGE_NAME),
             openapi=openapi_document,
         )
         api = ApiServer(self._host, self._api_port, gateway)
