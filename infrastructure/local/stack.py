@@ -29,6 +29,11 @@ API_ID = "local"
 LOOPBACK = "127.0.0.1"
 
 
+def api_stage(account_id: str) -> ApiStage:
+    """Where the local API is "deployed", as the functions see it in their events."""
+    return ApiStage(account_id=account_id, api_id=API_ID, stage=API_STAGE_NAME)
+
+
 class LocalStack:
     """The whole local stack in this process: emulator, provisioning, demo user and account, the API server.
 
@@ -88,7 +93,7 @@ class LocalStack:
         gateway = LocalApiGateway(
             authorizer=CognitoAuthorizer.for_user_pool(resources),
             invoke=LambdaRuntime(resources).invoke,
-            stage=ApiStage(account_id=resources.account_id, api_id=API_ID, stage=API_STAGE_NAME),
+            stage=api_stage(resources.account_id),
             openapi=openapi_document,
         )
         api = ApiServer(self._host, self._api_port, gateway)
