@@ -50,7 +50,7 @@ synth: $(STAMP)
 
 ## The OpenAPI 3 document generated from the handlers.
 openapi: $(STAMP)
-	$(PY) -c 'from infrastructure.local.docs import openapi_document; print(openapi_document())' > openapi.json
+	$(PY) -c 'from infrastructure.local.gateway.docs import openapi_document; print(openapi_document())' > openapi.json
 	@echo "wrote openapi.json"
 
 clean:

@@ -16,13 +16,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from infrastructure import resources
 from infrastructure.functions import CloudivizeFunctions
 from infrastructure.routes import ROUTES, Route
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Same base as the functions' problem types (cloudivize.errors.PROBLEM_TYPE_BASE).
 PROBLEM_TYPE_BASE = "https://cloudivize.com/problems/"
-STAGE_NAME = "v1"
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class Api(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,  # the account-level role API Gateway needs for execution logs (APIG6)
             deploy_options=apigw.StageOptions(
-                stage_name=STAGE_NAME,
+                stage_name=resources.API_STAGE_NAME,
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
                     caller=True,

@@ -15,7 +15,30 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infrastructure import constants
+from infrastructure import resources
+
+# Cognito's names of the standard attributes an app client reads or writes, as CDK's ClientAttributes names them.
+_CDK_STANDARD_ATTRIBUTES = {"email": "email", "email_verified": "email_verified", "name": "fullname"}
+# ExplicitAuthFlows as CDK's AuthFlow names them; CDK always allows refresh tokens.
+_CDK_AUTH_FLOWS = {
+    "ALLOW_USER_SRP_AUTH": "user_srp",
+    "ALLOW_USER_PASSWORD_AUTH": "user_password",
+    "ALLOW_ADMIN_USER_PASSWORD_AUTH": "admin_user_password",
+    "ALLOW_CUSTOM_AUTH": "custom",
+}
+_ALWAYS_ALLOWED_FLOW = "ALLOW_REFRESH_TOKEN_AUTH"
+
+
+def _client_attributes(names: Sequence[str]) -> cognito.ClientAttributes:
+    custom = [name.removeprefix("custom:") for name in names if name.startswith("custom:")]
+    standard = {_CDK_STANDARD_ATTRIBUTES[name]: True for name in names if not name.startswith("custom:")}
+    return cognito.ClientAttributes().with_standard_attributes(**standard).with_custom_attributes(*custom)
+
+
+def _auth_flows(flows: Sequence[str]) -> cognito.AuthFlow:
+    if _ALWAYS_ALLOWED_FLOW not in flows:
+        raise ValueError(f"CDK always allows {_ALWAYS_ALLOWED_FLOW}: the app client's flows must name it")
+    return cognito.AuthFlow(**{_CDK_AUTH_FLOWS[flow]: True for flow in flows if flow != _ALWAYS_ALLOWED_FLOW})
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,7 @@ class Auth(Construct):
         post_confirmation: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
+        tenant, password, client = resources.TENANT_ID_ATTRIBUTE, resources.PASSWORD_POLICY, resources.WEB_CLIENT
 
         self.user_pool = cognito.UserPool(
             self,
@@ -57,15 +81,17 @@ class Auth(Construct):
             ),
             custom_attributes={
                 # Written only by the post-confirmation trigger (admin API); no app client may write it.
-                constants.TENANT_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=64, mutable=True),
+                tenant.name: cognito.StringAttribute(
+                    min_len=tenant.min_length, max_len=tenant.max_length, mutable=tenant.mutable
+                ),
             },
             password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
+                min_length=password.min_length,
+                require_lowercase=password.require_lowercase,
+                require_uppercase=password.require_uppercase,
+                require_digits=password.require_digits,
+                require_symbols=password.require_symbols,
+                temp_password_validity=Duration.days(password.temporary_password_validity_days),
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True, email=False),
@@ -106,16 +132,10 @@ class Auth(Construct):
             cognito_domain=cognito.CognitoDomainOptions(domain_prefix=config.domain_prefix),
         )
 
-        client_writable = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True)
-        client_readable = (
-            cognito.ClientAttributes()
-            .with_standard_attributes(email=True, email_verified=True, fullname=True)
-            .with_custom_attributes(constants.TENANT_ATTRIBUTE)
-        )
         self.client = self.user_pool.add_client(
             "WebClient",
             generate_secret=False,  # a browser SPA cannot keep a secret
-            auth_flows=cognito.AuthFlow(user_srp=True),  # + refresh tokens, which CDK always allows
+            auth_flows=_auth_flows(client.auth_flows),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
@@ -128,12 +148,11 @@ class Auth(Construct):
             ],
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(30),
-            read_attributes=client_readable,
-            # Only what users (and the Amazon attribute mapping) may change: never a custom attribute.
-            write_attributes=client_writable,
+            id_token_validity=Duration.hours(client.id_token_validity_hours),
+            access_token_validity=Duration.hours(client.access_token_validity_hours),
+            refresh_token_validity=Duration.days(client.refresh_token_validity_days),
+            read_attributes=_client_attributes(client.read_attributes),
+            write_attributes=_client_attributes(client.write_attributes),
         )
         # The client names the Amazon provider by its fixed name; create the provider first.
         self.client.node.add_dependency(self.amazon)

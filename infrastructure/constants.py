@@ -1,4 +1,7 @@
-"""Facts about the deployed resources that the CDK stack and the local emulator must share."""
+"""Names the functions, the CDK stack and the local stack share (variables, keys, attributes, files).
+
+How the resources themselves are configured is in ``resources``.
+"""
 
 SERVICE_NAME = "cloudivize"
 METRICS_NAMESPACE = "Cloudivize"

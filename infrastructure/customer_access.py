@@ -24,35 +24,21 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from infrastructure import constants
+from infrastructure import constants, resources
 
-ROLE_NAME_SUFFIX = "-CustomerAccess"
-MAX_ROLE_NAME_LENGTH = 64  # IAM's limit
 # What the customer-access role may do in a customer's account: open the session (AssumeRole), name the
 # signed-in user in it (SetSourceIdentity) and tag it (TagSession). The customer's trust policy allows the same.
 CUSTOMER_ROLE_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
 MAX_SESSION_DURATION = Duration.hours(1)  # role chaining caps sessions at 1 h anyway
 
-PUBLIC_PREFIX = "onboarding/"  # the only public part of the onboarding bucket
-TEMPLATE_CONTENT_TYPE = "application/yaml"
+PUBLIC_PREFIX = resources.ONBOARDING_PUBLIC_PREFIX
+TEMPLATE_CONTENT_TYPE = resources.ONBOARDING_TEMPLATE_CONTENT_TYPE
 ACCESS_LOG_DAYS = 90  # like the API and function logs (three months)
 NONCURRENT_TEMPLATE_DAYS = 90
 
 # What BucketDeployment grants its handler (aws-cdk-lib): read on the asset bucket, read/write on the destination.
 DEPLOYMENT_ASSET_READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
 DEPLOYMENT_WILDCARD_ACTIONS = ("s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")
-
-
-def customer_access_role_name(stack_name: str) -> str:
-    """The fixed, documented name of Cloudivize's principal: ``<stack name>-CustomerAccess``."""
-    name = f"{stack_name}{ROLE_NAME_SUFFIX}"
-    if len(name) > MAX_ROLE_NAME_LENGTH:
-        raise ValueError(
-            f"stack name {stack_name!r} is too long: the customer-access role {name!r} would exceed "
-            f"{MAX_ROLE_NAME_LENGTH} characters (keep the stack name to "
-            f"{MAX_ROLE_NAME_LENGTH - len(ROLE_NAME_SUFFIX)} or fewer)"
-        )
-    return name
 
 
 def customer_role_arns() -> str:

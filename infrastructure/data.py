@@ -5,6 +5,7 @@
 
 Two keys, so that reading the table (or a backup of it) is never enough to open a sealed field.
 Everything here is retained when the stack is deleted: losing a key means losing the data.
+How each is configured is in ``resources``.
 """
 
 from __future__ import annotations
@@ -14,57 +15,50 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from infrastructure import constants
+from infrastructure import resources
+from infrastructure.resources import KeyFacts, TableFacts
+
+
+def _string_key(name: str | None) -> dynamodb.Attribute | None:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING) if name else None
 
 
 class DataStore(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
 
-        self.table_key = kms.Key(
-            self,
-            "TableKey",
-            description="Cloudivize: DynamoDB server-side encryption of the connections table",
-            alias=f"alias/{constants.SERVICE_NAME}/table",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
+        self.table_key = self._key("TableKey", resources.TABLE_KEY)
+        self.field_key = self._key("FieldKey", resources.FIELD_KEY)
+        self.table = self._table("Table", resources.MAIN_TABLE, removal_policy=RemovalPolicy.RETAIN)
+        # An id, a status, a hash of the request and the new record's id per retried create.
+        self.idempotency_table = self._table(
+            "IdempotencyTable", resources.IDEMPOTENCY_TABLE, removal_policy=RemovalPolicy.DESTROY
         )
-        self.field_key = kms.Key(
+
+    def _key(self, construct_id: str, facts: KeyFacts) -> kms.Key:
+        return kms.Key(
             self,
-            "FieldKey",
-            description="Cloudivize: field-level envelope encryption (AWS Encryption SDK) of connection secrets",
-            alias=f"alias/{constants.SERVICE_NAME}/fields",
-            enable_key_rotation=True,
+            construct_id,
+            description=facts.description,
+            alias=facts.alias,
+            enable_key_rotation=facts.rotation,
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-        self.table = dynamodb.Table(
+    def _table(self, construct_id: str, facts: TableFacts, *, removal_policy: RemovalPolicy) -> dynamodb.Table:
+        return dynamodb.Table(
             self,
-            "Table",
-            partition_key=dynamodb.Attribute(name=constants.TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name=constants.TABLE_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            construct_id,
+            partition_key=_string_key(facts.partition_key),
+            sort_key=_string_key(facts.sort_key),
+            time_to_live_attribute=facts.ttl_attribute,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.table_key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
+                point_in_time_recovery_enabled=facts.point_in_time_recovery
             ),
-            deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-
-        # Records of retried creates (Idempotency-Key): an id, a status, a hash of the request and the new
-        # record's id, expiring after a day. Encrypted like the table; short-lived, so no deletion protection.
-        self.idempotency_table = dynamodb.Table(
-            self,
-            "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name=constants.IDEMPOTENCY_KEY, type=dynamodb.AttributeType.STRING),
-            time_to_live_attribute=constants.IDEMPOTENCY_TTL_ATTRIBUTE,
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.table_key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=RemovalPolicy.DESTROY,
+            # Unset when off (off is the default), so the template names only a protection that is on.
+            deletion_protection=facts.deletion_protection or None,
+            removal_policy=removal_policy,
         )

@@ -19,10 +19,10 @@ from aws_cdk import aws_logs as logs
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from infrastructure import constants
+from infrastructure import constants, resources
 from infrastructure.api import Api, ApiConfig
 from infrastructure.auth import Auth, AuthConfig
-from infrastructure.customer_access import CustomerAccess, OnboardingTemplate, customer_access_role_name
+from infrastructure.customer_access import CustomerAccess, OnboardingTemplate
 from infrastructure.data import DataStore
 from infrastructure.function_environment import AzureCloud
 from infrastructure.functions import CloudivizeFunctions
@@ -81,7 +81,7 @@ class StackConfig:
             return default if value in (None, "") else value
 
         return cls(
-            stack_name=get(CTX_STACK_NAME, STACK_ID),
+            stack_name=get(CTX_STACK_NAME, resources.DEFAULT_STACK_NAME),
             auth=AuthConfig(
                 amazon_secret_name=get(CTX_AMAZON_SECRET, DEFAULT_AMAZON_SECRET),
                 # Cognito domain prefixes are global per region: default to one unique per account.
@@ -110,7 +110,9 @@ class CloudivizeStack(Stack):
         data = DataStore(self, "Data")
         layer = SharedLayer(self, "SharedLayer", repo_root=REPO_ROOT)
         # Before the functions, which carry their addresses; each function that reaches customers is trusted.
-        customer_access = CustomerAccess(self, "CustomerAccess", role_name=customer_access_role_name(config.stack_name))
+        customer_access = CustomerAccess(
+            self, "CustomerAccess", role_name=resources.customer_access_role_name(config.stack_name)
+        )
         onboarding = OnboardingTemplate(
             self, "OnboardingTemplate", template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE
         )
@@ -139,7 +141,12 @@ class CloudivizeStack(Stack):
         self.customer_access, self.onboarding = customer_access, onboarding
         Tags.of(self).add("service", constants.SERVICE_NAME)
 
-        CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the API (stage v1)")
+        CfnOutput(
+            self,
+            "ApiUrl",
+            value=api.rest_api.url,
+            description=f"Base URL of the API (stage {resources.API_STAGE_NAME})",
+        )
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id, description="Public web client")
         CfnOutput(self, "HostedUiBaseUrl", value=auth.domain.base_url(), description="Cognito hosted UI / OAuth")

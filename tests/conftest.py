@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infrastructure import constants
+from infrastructure import constants, resources
 
 # Set before any client is created: tests must never reach a real AWS account.
 os.environ.update(
@@ -135,27 +135,19 @@ TEMPLATE_URL = "https://cloudivize-templates.s3.us-east-1.amazonaws.com/onboardi
 def cloud(monkeypatch) -> FakeCloud:
     with mock_aws():
         key_arn = boto3.client("kms").create_key(Description="field key")["KeyMetadata"]["Arn"]
-        boto3.client("dynamodb").create_table(
-            TableName="cloudivize-unit",
-            KeySchema=[
-                {"AttributeName": constants.TABLE_PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": constants.TABLE_SORT_KEY, "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": constants.TABLE_PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": constants.TABLE_SORT_KEY, "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        boto3.client("dynamodb").create_table(
-            TableName="cloudivize-unit-idempotency",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        for name, table in (
+            ("cloudivize-unit", resources.MAIN_TABLE),
+            ("cloudivize-unit-idempotency", resources.IDEMPOTENCY_TABLE),
+        ):
+            boto3.client("dynamodb").create_table(
+                TableName=name,
+                KeySchema=table.key_schema(),
+                AttributeDefinitions=table.attribute_definitions(),
+                BillingMode="PAY_PER_REQUEST",
+            )
         pool_id = boto3.client("cognito-idp").create_user_pool(
             PoolName="cloudivize-unit",
-            Schema=[{"Name": constants.TENANT_ATTRIBUTE, "AttributeDataType": "String", "Mutable": True}],
+            Schema=[resources.TENANT_ID_ATTRIBUTE.schema()],
         )["UserPool"]["Id"]
         monkeypatch.setenv(constants.ENV_TABLE_NAME, "cloudivize-unit")
         monkeypatch.setenv(constants.ENV_FIELD_KEY_ARN, key_arn)

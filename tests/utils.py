@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from infrastructure.local.events import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
+from infrastructure.local.gateway.proxy_event import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
 from infrastructure.routes import FUNCTIONS, match_route
 
 STAGE = ApiStage(account_id="111111111111", api_id="unit", stage="v1")

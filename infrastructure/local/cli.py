@@ -9,12 +9,13 @@ from pathlib import Path
 
 from botocore.exceptions import EndpointConnectionError
 
-from infrastructure.local.emulator import DEFAULT_REGION, detach_from_real_aws
+from infrastructure.local.aws.emulator import DEFAULT_REGION, detach_from_real_aws
+from infrastructure.local.aws.users import LocalUser, UserError, add_user, confirm_user, sign_in
 from infrastructure.local.lambda_runtime import install_handler_environment
 from infrastructure.local.ports import PortUnavailable
-from infrastructure.local.stack import LOOPBACK, RunOptions, run_local_stack
+from infrastructure.local.run import RunOptions, run_local_stack
+from infrastructure.local.stack import LOOPBACK
 from infrastructure.local.stack_info import DEFAULT_INFO_FILE, StackNotFound, read_stack_info
-from infrastructure.local.users import LocalUser, UserError, add_user, confirm_user, sign_in
 
 DEFAULT_API_PORT = 3000
 DEFAULT_AWS_PORT = 4566

@@ -20,7 +20,8 @@ from typing import Any
 
 from infrastructure import constants
 from infrastructure.function_environment import function_environment
-from infrastructure.local.emulator import DUMMY_CREDENTIALS, AwsResources
+from infrastructure.local.aws.emulator import DUMMY_CREDENTIALS
+from infrastructure.local.aws.provisioning import AwsResources
 from infrastructure.local.shared_layer import make_layer_importable
 from infrastructure.routes import FUNCTIONS, FunctionSpec
 

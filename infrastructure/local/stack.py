@@ -1,58 +1,37 @@
-"""``run``: start the emulator, provision it, add the demo user and their "customer" AWS account, serve the API
-until Ctrl-C or SIGTERM. ``LocalStack`` is that start-up and shutdown, for ``run`` and for in-process tests."""
+"""``LocalStack``: start the emulator, provision it, add the demo user and their "customer" AWS account, serve the
+API; and stop it all again. ``run`` serves one until a signal; tests start one in their own process."""
 
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
 import os
-import shlex
-import signal
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from types import FrameType
 
 import boto3
 
-from infrastructure.local.api_server import ApiServer
-from infrastructure.local.authorizer import CognitoAuthorizer
-from infrastructure.local.cloudtrail_lookup import empty_cloudtrail_lookup
-from infrastructure.local.customer_account import DEMO_REGIONS, CustomerAccount, seed_customer_account
-from infrastructure.local.docs import DOCS_PATH, openapi_document
-from infrastructure.local.emulator import (
-    DEFAULT_REGION,
-    DUMMY_CREDENTIALS,
-    AwsResources,
-    Emulator,
-    detach_from_real_aws,
-    provision,
-)
-from infrastructure.local.events import ApiStage
-from infrastructure.local.gateway import LocalApiGateway
+from infrastructure.local.aws.cloudtrail_lookup import empty_cloudtrail_lookup
+from infrastructure.local.aws.emulator import DEFAULT_REGION, DUMMY_CREDENTIALS, Emulator, detach_from_real_aws
+from infrastructure.local.aws.provisioning import AwsResources, provision
+from infrastructure.local.aws.trust_enforcement import trust_policies_enforced
+from infrastructure.local.aws.users import add_user
+from infrastructure.local.customer_account import CustomerAccount, seed_customer_account
+from infrastructure.local.gateway.api_server import ApiServer
+from infrastructure.local.gateway.authorizer import CognitoAuthorizer
+from infrastructure.local.gateway.docs import openapi_document
+from infrastructure.local.gateway.proxy import LocalApiGateway
+from infrastructure.local.gateway.proxy_event import ApiStage
 from infrastructure.local.lambda_runtime import LambdaRuntime, install_handler_environment
 from infrastructure.local.stack_info import StackInfo
-from infrastructure.local.trust_enforcement import trust_policies_enforced
-from infrastructure.local.users import add_user
+from infrastructure.resources import API_STAGE_NAME
 
 DEMO_USERNAME = "demo@cloudivize.local"
 DEMO_PASSWORD = "Cloudivize-Demo-2024!"  # noqa: S105 - the documented password of the local demo user
-STAGE = "v1"  # infrastructure/api.py STAGE_NAME (not imported: that module loads the CDK)
 API_ID = "local"
 LOOPBACK = "127.0.0.1"
 
-log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class RunOptions:
-    host: str
-    api_port: int
-    aws_port: int
-    region: str
-    info_file: Path
+def api_stage(account_id: str) -> ApiStage:
+    """Where the local API is "deployed", as the functions see it in their events."""
+    return ApiStage(account_id=account_id, api_id=API_ID, stage=API_STAGE_NAME)
 
 
 class LocalStack:
@@ -114,7 +93,7 @@ class LocalStack:
         gateway = LocalApiGateway(
             authorizer=CognitoAuthorizer.for_user_pool(resources),
             invoke=LambdaRuntime(resources).invoke,
-            stage=ApiStage(account_id=resources.account_id, api_id=API_ID, stage=STAGE),
+            stage=api_stage(resources.account_id),
             openapi=openapi_document,
         )
         api = ApiServer(self._host, self._api_port, gateway)
@@ -156,73 +135,6 @@ def seed_demo_customer_account(resources: AwsResources, tenant_id: str) -> Custo
     )
 
 
-def run_local_stack(options: RunOptions) -> int:
-    stop = threading.Event()
-    # Installed first, so a signal during start-up still ends in the same clean shutdown.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _set_on_signal(stop))
-
-    stack = LocalStack(host=options.host, api_port=options.api_port, aws_port=options.aws_port, region=options.region)
-    with stack, contextlib.ExitStack() as cleanup:
-        info = stack.info
-        info.write(options.info_file)
-        # A stale file would point tools at a stack that is gone.
-        cleanup.callback(options.info_file.unlink, missing_ok=True)
-        print(banner(info, options.info_file), flush=True)
-
-        stop.wait()
-        log.info("Stopping the local stack")
-    return 0
-
-
 def _restore_environment(saved: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(saved)
-
-
-def _set_on_signal(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    return handler
-
-
-def banner(info: StackInfo, info_file: Path) -> str:
-    resources = info.resources
-    info_option = f"--info-file {shlex.quote(str(info_file))}"
-    api, auth = info.api_url, '-H "Authorization: Bearer $TOKEN"'
-    # Naming the regions keeps the listing quick: without them every enabled region is asked (moto has ~30).
-    connect = json.dumps(
-        {"provider": "aws", "name": "Demo", "role_arn": info.demo_role_arn, "regions": list(DEMO_REGIONS)},
-        separators=(",", ":"),
-    )
-    regions = ", ".join(DEMO_REGIONS)
-    read_id = """.venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["id"])'"""
-    return f"""
-Cloudivize local stack is ready.
-
-  API            {api}   (Swagger UI: {api}{DOCS_PATH})
-  AWS emulator   {resources.aws_endpoint_url}   region {resources.region}
-  User pool      {resources.user_pool_id}   app client {resources.client_id}
-  Demo user      {info.demo_username} / {info.demo_password}
-  Demo account   {info.demo_customer_account_id}   (a "customer" AWS account: instances in {regions})
-  Demo role      {info.demo_role_arn}
-                 trusts {resources.customer_access_role_arn} with the demo tenant's External ID;
-                 allows viewing and operations (start, stop, reboot, tag)
-  Info file      {info_file}
-
-Try it:
-  TOKEN=$(.venv/bin/python -m infrastructure.local token {info_option})
-  curl {auth} {api}/me
-  curl {auth} {api}/onboarding/aws
-
-Connect the demo AWS account, list its instances, re-check the connection:
-  CONNECTION=$(curl -s {auth} -H "Content-Type: application/json" {api}/connections \\
-    -d '{connect}' \\
-    | {read_id})
-  curl {auth} "{api}/connections/$CONNECTION/assets?type=ec2:instance"
-  curl {auth} -X POST {api}/connections/$CONNECTION/verify
-
-Add a user:  .venv/bin/python -m infrastructure.local users add EMAIL PASSWORD {info_option}
-Ctrl-C stops the stack.
-"""

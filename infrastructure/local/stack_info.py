@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from infrastructure.local.emulator import AwsResources
+from infrastructure.local.aws.provisioning import AwsResources
 
 DEFAULT_INFO_FILE = Path(".local-stack.json")
 

@@ -14,9 +14,10 @@ from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint
 
 from infrastructure import constants
-from infrastructure.customer_access import CustomerAccess, OnboardingTemplate, customer_access_role_name
+from infrastructure.customer_access import CustomerAccess, OnboardingTemplate
 from infrastructure.data import DataStore
 from infrastructure.functions import CloudivizeFunctions
+from infrastructure.resources import customer_access_role_name
 from infrastructure.routes import FUNCTIONS, Access, FunctionSpec
 from infrastructure.stack import cdk_json_context
 

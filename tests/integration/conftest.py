@@ -24,10 +24,10 @@ import jwt
 import pytest
 import requests
 
-from infrastructure.local.emulator import aws_client
+from infrastructure.local.aws.emulator import aws_client
+from infrastructure.local.aws.users import sign_in as sign_in_tokens
 from infrastructure.local.stack import LocalStack
 from infrastructure.local.stack_info import StackInfo, read_stack_info
-from infrastructure.local.users import sign_in as sign_in_tokens
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60

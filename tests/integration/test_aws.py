@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from infrastructure.local.aws.emulator import aws_client
 from infrastructure.local.customer_account import DEMO_REGIONS, account_session
-from infrastructure.local.emulator import aws_client
 from infrastructure.local.stack_info import StackInfo
 from tests.utils import cloudtrail_event, stub_customer_client
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from infrastructure.local.emulator import aws_client
+from infrastructure.local.aws.emulator import aws_client
 
 from .conftest import run_cli, sign_in
 

@@ -15,8 +15,8 @@ import requests
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE
 from infrastructure import constants
-from infrastructure.local.api_server import MAX_BODY_BYTES
-from infrastructure.local.emulator import aws_client
+from infrastructure.local.aws.emulator import aws_client
+from infrastructure.local.gateway.api_server import MAX_BODY_BYTES
 from tests.integration.conftest import (
     REPO_ROOT,
     cognito,

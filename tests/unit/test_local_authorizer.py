@@ -13,7 +13,7 @@ from jwt import PyJWKClient
 from jwt.algorithms import RSAAlgorithm
 from jwt.exceptions import PyJWKClientConnectionError
 
-from infrastructure.local.authorizer import CognitoAuthorizer, SigningKeysUnavailable, Unauthorized
+from infrastructure.local.gateway.authorizer import CognitoAuthorizer, SigningKeysUnavailable, Unauthorized
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
 CLIENT_ID = "app-client"

@@ -6,7 +6,7 @@ import boto3
 from moto import mock_aws
 from moto.cloudtrail.responses import CloudTrailResponse
 
-from infrastructure.local.cloudtrail_lookup import empty_cloudtrail_lookup
+from infrastructure.local.aws.cloudtrail_lookup import empty_cloudtrail_lookup
 
 
 def test_a_lookup_answers_an_empty_page_and_the_patch_goes_away_after():

@@ -9,13 +9,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import PostConfirmationTriggerEvent
 
-from infrastructure.local.events import (
-    ApiStage,
-    HttpRequest,
-    api_gateway_claims,
-    post_confirmation_event,
-    rest_proxy_event,
-)
+from infrastructure.local.events import post_confirmation_event
+from infrastructure.local.gateway.proxy_event import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
 from infrastructure.routes import Route
 
 STAGE = ApiStage(account_id="123456789012", api_id="local", stage="v1")

@@ -10,9 +10,9 @@ import pytest
 
 from cloudivize.api import REQUEST_ID_HEADER as FUNCTIONS_REQUEST_ID_HEADER
 from cloudivize.errors import PROBLEM_CONTENT_TYPE
-from infrastructure.local.authorizer import SigningKeysUnavailable, Unauthorized
-from infrastructure.local.events import ApiStage, HttpRequest
-from infrastructure.local.gateway import REQUEST_ID_HEADER, LocalApiGateway
+from infrastructure.local.gateway.authorizer import SigningKeysUnavailable, Unauthorized
+from infrastructure.local.gateway.proxy import REQUEST_ID_HEADER, LocalApiGateway
+from infrastructure.local.gateway.proxy_event import ApiStage, HttpRequest
 
 GOOD = "Bearer good-token"
 CLAIMS = {"sub": "user-1", "email_verified": True, "custom:tenant_id": "t1"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from cloudivize.config import FunctionConfig
-from infrastructure.local.emulator import AwsResources
+from infrastructure.local.aws.provisioning import AwsResources
 from infrastructure.local.lambda_runtime import LambdaContext, LambdaRuntime, handler_environment
 from infrastructure.routes import FUNCTIONS
 

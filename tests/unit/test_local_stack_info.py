@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from infrastructure.local.stack import banner
+from infrastructure.local.run import banner
 from infrastructure.local.stack_info import StackInfo, StackNotFound, read_stack_info
 from tests.unit.test_local_lambda_runtime import RESOURCES
 

@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from cloudivize.aws_access.onboarding import trust_policy
+from infrastructure.local.aws.trust_enforcement import trust_policies_enforced
 from infrastructure.local.customer_account import account_session
-from infrastructure.local.trust_enforcement import trust_policies_enforced
 
 OWN_ACCOUNT = "123456789012"  # moto's default account: Cloudivize's, in the emulator
 CUSTOMER_ACCOUNT = "210987654321"

@@ -19,9 +19,9 @@ from http import HTTPStatus
 from typing import Any, Protocol
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE, problem_body
-from infrastructure.local.authorizer import SigningKeysUnavailable, Unauthorized
-from infrastructure.local.docs import DOCS_PATH, OPENAPI_PATH, SWAGGER_UI_PAGE
-from infrastructure.local.events import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
+from infrastructure.local.gateway.authorizer import SigningKeysUnavailable, Unauthorized
+from infrastructure.local.gateway.docs import DOCS_PATH, OPENAPI_PATH, SWAGGER_UI_PAGE
+from infrastructure.local.gateway.proxy_event import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
 from infrastructure.routes import allowed_methods, match_route
 
 # DESIGN §4. The same name as cloudivize.api.REQUEST_ID_HEADER, which cannot be imported here: it loads

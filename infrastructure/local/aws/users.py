@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infrastructure.local.emulator import TENANT_CLAIM, AwsResources, aws_client
+from infrastructure.local.aws.emulator import aws_client
+from infrastructure.local.aws.provisioning import AwsResources
 from infrastructure.local.events import post_confirmation_event
 from infrastructure.local.lambda_runtime import LambdaRuntime
+from infrastructure.resources import TENANT_ID_ATTRIBUTE
 
+TENANT_CLAIM = TENANT_ID_ATTRIBUTE.claim
 # The trigger's name is fixed by Cognito's role for it, not by a route.
 POST_CONFIRMATION_FUNCTION = "post_confirmation"
 

@@ -8,8 +8,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from infrastructure.local.events import HttpRequest
-from infrastructure.local.gateway import HttpResponse, LocalApiGateway
+from infrastructure.local.gateway.proxy import HttpResponse, LocalApiGateway
+from infrastructure.local.gateway.proxy_event import HttpRequest
 from infrastructure.local.ports import ensure_port_free
 
 # API Gateway's payload limit: larger bodies are refused before any function runs.

@@ -14,7 +14,7 @@ import jwt
 from jwt import PyJWKClient
 from jwt.exceptions import PyJWKClientConnectionError
 
-from infrastructure.local.emulator import AwsResources
+from infrastructure.local.aws.provisioning import AwsResources
 
 # Tokens are verified on the machine that issued them; a little slack only absorbs rounding of `exp`.
 CLOCK_SKEW_SECONDS = 2
