@@ -1,4 +1,4 @@
-"""The REST API (DESIGN §4), built from ``routes.ROUTES``: every method is a Lambda proxy behind the one
+"""The REST API (docs/architecture.md), built from ``routes.ROUTES``: every method is a Lambda proxy behind the one
 Cognito authorizer. Errors API Gateway answers itself (bad token, throttling, WAF, ...) are RFC 9457
 ``application/problem+json`` like the functions' own, and carry ``X-Request-Id``.
 """

@@ -1,4 +1,4 @@
-"""Identity (DESIGN §3): one Cognito user pool, local users and Login with Amazon, one public app client.
+"""Identity (docs/architecture.md): one Cognito user pool, local users and Login with Amazon, one public app client.
 
 The Amazon client id and secret are never in the template: both are CloudFormation dynamic references to a
 Secrets Manager secret (JSON ``{"client_id": "...", "client_secret": "..."}``) that the deployer creates
@@ -106,7 +106,7 @@ class Auth(Construct):
         Validations.of(self.user_pool).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-COG2",
-                reason="User pool: MFA is OPTIONAL by product decision (DESIGN §3) - every local user can enrol "
+                reason="User pool: MFA is OPTIONAL by product decision - every local user can enrol "
                 "TOTP, federated (Login with Amazon) users authenticate at Amazon; threat protection "
                 "(PLUS plan, full function) adds adaptive MFA challenges for risky sign-ins.",
             )

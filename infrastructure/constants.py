@@ -6,7 +6,7 @@ How the resources themselves are configured is in ``resources``.
 SERVICE_NAME = "cloudivize"
 METRICS_NAMESPACE = "Cloudivize"
 
-# Single table (DESIGN §5): partition key = tenant, sort key = record kind + id.
+# Single table (docs/architecture.md, "Data model"): partition key = tenant, sort key = record kind + id.
 TABLE_PARTITION_KEY = "pk"
 TABLE_SORT_KEY = "sk"
 
@@ -28,7 +28,7 @@ IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 # requires these keys in its KMS grant conditions). A unit test keeps the two in sync.
 ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")
 
-# Reaching customers' AWS accounts (DESIGN §6). The functions that call customers' clouds first assume the
+# Reaching customers' AWS accounts (docs/architecture.md). The functions that call customers' clouds first assume the
 # customer-access role (the one principal customers trust), then the customer's role from that session.
 ENV_CUSTOMER_ACCESS_ROLE_ARN = "CUSTOMER_ACCESS_ROLE_ARN"
 ENV_ONBOARDING_TEMPLATE_URL = "ONBOARDING_TEMPLATE_URL"

@@ -1,4 +1,4 @@
-"""Reaching customers' AWS accounts (DESIGN §6): Cloudivize's principal, and the template customers deploy.
+"""Reaching customers' AWS accounts (docs/architecture.md): Cloudivize's principal, and the template customers deploy.
 
 * **The customer-access role** is "Cloudivize's principal": the one role customers name in their role's trust
   policy. It has a fixed name (``<stack name>-CustomerAccess``) so its ARN is stable and can be documented.

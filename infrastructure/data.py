@@ -1,4 +1,4 @@
-"""What Cloudivize stores (DESIGN §5): one DynamoDB table and the two customer-managed KMS keys.
+"""What Cloudivize stores (docs/architecture.md): one DynamoDB table and the two customer-managed KMS keys.
 
 * the **table key** encrypts the table at rest (DynamoDB SSE);
 * the **field key** seals sensitive fields with the AWS Encryption SDK (envelope encryption, context-bound).

@@ -1,4 +1,4 @@
-"""The local stack: Cloudivize on one machine, without AWS (DESIGN §7).
+"""The local stack: Cloudivize on one machine, without AWS (docs/architecture.md, "Local stack").
 
 Two halves: ``aws`` (an in-process AWS emulator, moto server, provisioned like the CDK stack) and ``gateway``
 (an HTTP server that plays API Gateway: it verifies the Cognito ID token as the Cognito authorizer would, turns

@@ -1,4 +1,4 @@
-"""The ``--info-file``: how a running local stack is found by the CLI, tests and frontends (DESIGN §7)."""
+"""The ``--info-file``: how a running local stack is found by the CLI, tests and frontends (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class StackInfo:
     demo_customer_account_id: str
 
     def to_json(self) -> dict[str, Any]:
-        # Flat keys: DESIGN §7 names them, and `jq -r .api_url` stays simple.
+        # Flat keys: docs/architecture.md ("Local stack") names them, and `jq -r .api_url` stays simple.
         return {
             "api_url": self.api_url,
             **asdict(self.resources),

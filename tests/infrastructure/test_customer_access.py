@@ -1,4 +1,4 @@
-"""Reaching customers' AWS accounts (DESIGN §6): Cloudivize's principal (the customer-access role), who may
+"""Reaching customers' AWS accounts (docs/architecture.md): Cloudivize's principal (the customer-access role), who may
 assume it and what it may do, and the onboarding template published for customers' CloudFormation."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The table and the two customer-managed keys (DESIGN §5)."""
+"""The table and the two customer-managed keys (docs/architecture.md, "Data model")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN §5 made provable: only connection information, metadata and user configuration is stored, every
+"""docs/architecture.md made provable: only connection information, metadata and user configuration is stored, every
 sensitive field is sealed and bound to its record, and no secret reaches a response, a log or an error."""
 
 import boto3

@@ -2,7 +2,7 @@
 
 Why: moto lets any caller assume any role, even one that does not exist, and ignores ``ExternalId`` and
 ``SourceIdentity``. In AWS a customer's role refuses Cloudivize unless its trust policy names Cloudivize's
-principal and requires the tenant's External ID. That refusal is the confused-deputy defence (DESIGN §6):
+principal and requires the tenant's External ID. That refusal is the confused-deputy defence (docs/architecture.md):
 without it the local stack would connect any tenant to any tenant's role, and a test of a mismatched External
 ID would prove nothing. So, while ``trust_policies_enforced`` is active (the local stack's process; the unit
 tests of this module), AssumeRole of a role in another account than the emulator's own is checked as AWS

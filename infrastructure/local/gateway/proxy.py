@@ -24,7 +24,7 @@ from infrastructure.local.gateway.docs import DOCS_PATH, OPENAPI_PATH, SWAGGER_U
 from infrastructure.local.gateway.proxy_event import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
 from infrastructure.routes import allowed_methods, match_route
 
-# DESIGN §4. The same name as cloudivize.api.REQUEST_ID_HEADER, which cannot be imported here: it loads
+# docs/architecture.md. The same name as cloudivize.api.REQUEST_ID_HEADER, which cannot be imported here: it loads
 # Powertools, which must first see the handler environment (a unit test keeps the two equal).
 REQUEST_ID_HEADER = "X-Request-Id"
 
