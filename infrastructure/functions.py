@@ -20,7 +20,7 @@ from infrastructure import grants
 from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
 from infrastructure.function_environment import PUBLIC_AZURE, AzureCloud, function_environment
-from infrastructure.routes import FUNCTIONS, Access, FunctionSpec
+from infrastructure.routes import FUNCTIONS, FunctionSpec
 
 
 def _pascal(name: str) -> str:
@@ -181,6 +181,3 @@ class CloudivizeFunctions(Construct):
     def grant_user_pool(self, user_pool: cognito.IUserPool) -> None:
         for function in self:
             function.grant_user_pool(user_pool)
-
-    def with_access(self, access: Access) -> list[CloudivizeFunction]:
-        return [function for function in self if access in function.spec.access]
