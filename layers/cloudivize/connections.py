@@ -51,8 +51,9 @@ class Connections:
         status, verified_at = "unverified", None
         if request.verify:
             connection = self._cloud_connection(
-                provider, connection_id, new.descriptors, new.credentials, new.regions, new.secret_expires_at
-            )
+                provider, connection_id, new.descriptors, new.credentials, new.regions, new.secret_expires_at,
+                external_id=self._tenants.external_id(self._caller.tenant_id),
+            )  # fmt: skip
             self._require_verified(provider, connection)
             status, verified_at = "verified", now
         record = ConnectionRecord(
@@ -100,7 +101,7 @@ class Connections:
             if patch.verify:
                 connection = self._cloud_connection(
                     provider, connection_id, patched.descriptors, patched.credentials, current.regions,
-                    changes.get("secret_expires_at"),
+                    changes.get("secret_expires_at"), external_id=self._tenants.external_id(self._caller.tenant_id),
                 )  # fmt: skip
                 self._require_verified(provider, connection)
                 changes.update(status="verified", last_verified_at=_now())
@@ -145,15 +146,13 @@ class Connections:
         if opened is None:
             raise _not_found(connection_id)
         record, provider = opened.record, self._providers[opened.record.provider]
-        connection = CloudConnection(
-            connection_id=connection_id,
-            tenant_id=self._caller.tenant_id,
-            user_id=self._caller.user_id,
-            provider=provider.name,
-            descriptors=provider.descriptors_type.model_validate(record.descriptors),
-            credentials=provider.credentials_type.model_validate(opened.credentials),
-            regions=record.regions,
-            secret_expires_at=record.secret_expires_at,
+        connection = self._cloud_connection(
+            provider,
+            connection_id,
+            provider.descriptors_type.model_validate(record.descriptors),
+            provider.credentials_type.model_validate(opened.credentials),
+            record.regions,
+            record.secret_expires_at,
             external_id=opened.tenant.external_id.get_secret_value() if opened.tenant else None,
         )
         return record, connection
@@ -192,8 +191,11 @@ class Connections:
         credentials: Document | None,
         regions: list[str] | None,
         secret_expires_at: datetime | None,
+        *,
+        external_id: str | None,
     ) -> CloudConnection:
-        """A connection not yet stored (or about to change), to verify before writing."""
+        """What a call into the customer's cloud needs: for a stored connection (``open``), or for one not yet
+        stored or about to change (verified before writing)."""
         return CloudConnection(
             connection_id=connection_id,
             tenant_id=self._caller.tenant_id,
@@ -203,7 +205,7 @@ class Connections:
             credentials=credentials if credentials is not None else provider.credentials_type(),
             regions=regions,
             secret_expires_at=secret_expires_at,
-            external_id=self._tenants.external_id(self._caller.tenant_id),
+            external_id=external_id,
         )
 
     @staticmethod

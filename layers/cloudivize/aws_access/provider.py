@@ -63,25 +63,27 @@ class AwsProvider:
         return AwsDescriptors(account_id=descriptors.account_id, role_arn=descriptors.role_arn, regions=regions)
 
     # --- reaching the account ---------------------------------------------------------------------------
-    def session(self, connection: AwsConnection) -> CustomerSession:
-        if connection.external_id is None:
+    @staticmethod
+    def _external_id(connection: AwsConnection) -> str:
+        if connection.external_id is None:  # the post-confirmation trigger has not created the tenant yet
             raise Forbidden("Your organisation is still being set up. Sign in again in a moment.")
+        return connection.external_id
+
+    def session(self, connection: AwsConnection) -> CustomerSession:
         return self.sessions.open(
             tenant_id=connection.tenant_id,
             user_id=connection.user_id,
             role_arn=connection.descriptors.role_arn,
-            external_id=connection.external_id,
+            external_id=self._external_id(connection),
         )
 
     def verify(self, connection: AwsConnection) -> Verification:
-        if connection.external_id is None:
-            self.session(connection)  # raises: the tenant is not set up yet
         return verify_aws(
             lambda: self.session(connection),
             role_arn=connection.descriptors.role_arn,
             regions=connection.regions,
             principal_arn=self.sessions.principal_arn,
-            external_id=connection.external_id or "",
+            external_id=self._external_id(connection),
         )
 
     def list_assets(

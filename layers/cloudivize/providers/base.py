@@ -13,7 +13,6 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from cloudivize.config import FunctionConfig
 from cloudivize.errors import Unprocessable, VerificationUnavailable
 from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset, RegionError
 from cloudivize.models.connections import ConnectionPatch, Verification
@@ -105,10 +104,6 @@ class Provider(Protocol):
         limit: int,
         next_token: str | None,
     ) -> ActivityPage: ...
-
-
-class ProviderFactory(Protocol):
-    def __call__(self, config: FunctionConfig) -> Provider: ...
 
 
 def not_supported(what: str) -> Unprocessable:
