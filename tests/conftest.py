@@ -1,7 +1,9 @@
 """Settings shared by every suite: no real AWS credentials, no tracing, a fixed region."""
 
 import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import pytest
@@ -20,11 +22,12 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "cloudivize",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         # moto loads thousands of public AMIs into every region it touches; the tests name their own image.
         "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
     }
 )
+# The venv's bin first, as `make` puts it: the CDK's jsii runtime then starts the venv's Node, not a system one.
+os.environ["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", "")))
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
