@@ -53,9 +53,10 @@ lint: $(STAMP)
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(PY) app.py
 
-## The OpenAPI 3 document generated from the handlers.
+## The published OpenAPI 3 document (openapi.json), generated from the handlers; a test fails when it is stale.
 openapi: $(STAMP)
-	$(PY) -c 'from infrastructure.local.gateway.docs import openapi_document; print(openapi_document())' > openapi.json
+	$(PY) -c 'import sys; from infrastructure.local.gateway.docs import openapi_document; sys.stdout.write(openapi_document())' > openapi.json.new
+	@mv openapi.json.new openapi.json
 	@echo "wrote openapi.json"
 
 clean:

@@ -10,12 +10,21 @@ from cloudivize.cloud_assets import run_action
 from cloudivize.composition import backend
 from cloudivize.models.assets import ActionRequest, ActionResponse
 from cloudivize.observability import logger
+from cloudivize.openapi import ok, problems
 from cloudivize.tenancy import current_caller
 
 router = Router()
 
 
-@router.post("/connections/<connection_id>/actions", summary="Operate on assets", tags=["assets"])
+@router.post(
+    "/connections/<connection_id>/actions",
+    summary="Operate on assets",
+    tags=["assets"],
+    responses={
+        **ok("What happened to each asset: an asset the cloud refused or does not know is `ok: false`"),
+        **problems(403, 404, 422, 503),
+    },
+)
 def post_action(connection_id: ConnectionId, body: Annotated[ActionRequest, Body()]) -> ActionResponse:
     service = backend()
     record, connection = service.connections(current_caller(router)).open(connection_id)

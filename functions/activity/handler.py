@@ -9,12 +9,18 @@ from aws_lambda_powertools.event_handler.router import Router
 from cloudivize.api import ConnectionId, api_handler
 from cloudivize.composition import backend
 from cloudivize.models.assets import ActivityPage
+from cloudivize.openapi import ok, problems
 from cloudivize.tenancy import current_caller
 
 router = Router()
 
 
-@router.get("/connections/<connection_id>/activity", summary="Cloudivize's activity in CloudTrail", tags=["assets"])
+@router.get(
+    "/connections/<connection_id>/activity",
+    summary="Cloudivize's activity in CloudTrail",
+    tags=["assets"],
+    responses={**ok("A page of what Cloudivize did in the account, newest first"), **problems(400, 403, 404, 422, 503)},
+)
 def get_activity(
     connection_id: ConnectionId,
     start: Annotated[datetime | None, Query(description="From (ISO 8601)")] = None,

@@ -10,12 +10,21 @@ from cloudivize.cloud_assets import list_assets
 from cloudivize.composition import backend
 from cloudivize.models.assets import AssetPage
 from cloudivize.observability import logger
+from cloudivize.openapi import ok, problems
 from cloudivize.tenancy import current_caller
 
 router = Router()
 
 
-@router.get("/connections/<connection_id>/assets", summary="Live assets of a connection", tags=["assets"])
+@router.get(
+    "/connections/<connection_id>/assets",
+    summary="Live assets of a connection",
+    tags=["assets"],
+    responses={
+        **ok("A page of the assets, listed live; parts that could not be listed are in `errors`"),
+        **problems(400, 403, 404, 422, 503),
+    },
+)
 def get_assets(
     connection_id: ConnectionId,
     type: Annotated[

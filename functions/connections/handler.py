@@ -19,6 +19,7 @@ from cloudivize.models.connections import (
     Verification,
 )
 from cloudivize.observability import logger
+from cloudivize.openapi import created, no_content, ok, problems
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -51,7 +52,18 @@ def _version_of(if_match: str | None) -> int | None:
     return int(if_match.removeprefix("W/").strip('"').removeprefix("v")) if if_match else None
 
 
-@router.post("/connections", summary="Add an AWS or Azure connection", tags=["connections"])
+@router.post(
+    "/connections",
+    summary="Add an AWS or Azure connection",
+    tags=["connections"],
+    responses={
+        **created(
+            "The connection, verified live first unless `verify` was false (a retry with the same key "
+            "answers the same connection)"
+        ),
+        **problems(403, 409, 422, 503),
+    },
+)
 def create_connection(
     body: Annotated[ConnectionCreate, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[Connection]:
@@ -71,7 +83,12 @@ def create_connection(
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=connection, headers=headers)
 
 
-@router.get("/connections", summary="List connections (metadata only)", tags=["connections"])
+@router.get(
+    "/connections",
+    summary="List connections (metadata only)",
+    tags=["connections"],
+    responses={**ok("A page of your organisation's connections"), **problems(400)},
+)
 def list_connections(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     next_token: Annotated[str | None, Query(max_length=1024)] = None,
@@ -79,7 +96,12 @@ def list_connections(
     return _connections().list(limit, next_token)
 
 
-@router.get("/connections/<connection_id>", summary="One connection (metadata only)", tags=["connections"])
+@router.get(
+    "/connections/<connection_id>",
+    summary="One connection (metadata only)",
+    tags=["connections"],
+    responses={**ok("The connection; its ETag is its version", headers=("ETag",)), **problems(404)},
+)
 def get_connection(connection_id: ConnectionId) -> Response[Connection]:
     connection = _connections().get(connection_id)
     return Response(
@@ -87,7 +109,15 @@ def get_connection(connection_id: ConnectionId) -> Response[Connection]:
     )
 
 
-@router.patch("/connections/<connection_id>", summary="Rename, re-scope or rotate a secret", tags=["connections"])
+@router.patch(
+    "/connections/<connection_id>",
+    summary="Rename, re-scope or rotate a secret",
+    tags=["connections"],
+    responses={
+        **ok("The connection as changed, at its new version", headers=("ETag",)),
+        **problems(400, 403, 404, 412, 422, 428, 503),
+    },
+)
 def update_connection(
     connection_id: ConnectionId, body: Annotated[ConnectionPatch, Body()], if_match: IfMatch = None
 ) -> Response[Connection]:
@@ -98,14 +128,27 @@ def update_connection(
     )
 
 
-@router.delete("/connections/<connection_id>", summary="Remove a connection", tags=["connections"])
+@router.delete(
+    "/connections/<connection_id>",
+    summary="Remove a connection",
+    tags=["connections"],
+    responses={**no_content("Removed"), **problems(404)},
+)
 def delete_connection(connection_id: ConnectionId) -> Response[None]:
     _connections().delete(connection_id)
     logger.info("Connection deleted", extra={"connection_id": connection_id})
     return Response(status_code=204)
 
 
-@router.post("/connections/<connection_id>/verify", summary="Re-check a connection live", tags=["connections"])
+@router.post(
+    "/connections/<connection_id>/verify",
+    summary="Re-check a connection live",
+    tags=["connections"],
+    responses={
+        **ok("Every check and its outcome; the connection's status records the result"),
+        **problems(403, 404, 422, 503),
+    },
+)
 def verify_connection(connection_id: ConnectionId) -> Verification:
     return _connections().verify(connection_id)
 

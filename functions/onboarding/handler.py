@@ -7,12 +7,18 @@ from cloudivize.aws_access.onboarding import AwsOnboarding, aws_onboarding
 from cloudivize.azure_onboarding import AzureOnboarding, azure_onboarding
 from cloudivize.composition import backend
 from cloudivize.errors import Forbidden, ServiceUnavailable
+from cloudivize.openapi import ok, problems
 from cloudivize.tenancy import current_caller
 
 router = Router()
 
 
-@router.get("/onboarding/aws", summary="Create the role Cloudivize uses in an AWS account", tags=["onboarding"])
+@router.get(
+    "/onboarding/aws",
+    summary="Create the role Cloudivize uses in an AWS account",
+    tags=["onboarding"],
+    responses={**ok("What to create in the account, with your organisation's External ID"), **problems(403, 503)},
+)
 def get_aws_onboarding() -> AwsOnboarding:
     caller = current_caller(router)
     service = backend()
@@ -30,7 +36,12 @@ def get_aws_onboarding() -> AwsOnboarding:
     )
 
 
-@router.get("/onboarding/azure", summary="Create the application Cloudivize uses in Azure", tags=["onboarding"])
+@router.get(
+    "/onboarding/azure",
+    summary="Create the application Cloudivize uses in Azure",
+    tags=["onboarding"],
+    responses=ok("What to create in Microsoft Entra ID and Azure, and what to send"),
+)
 def get_azure_onboarding() -> AzureOnboarding:
     current_caller(router)  # signed-in callers only, like every route
     return azure_onboarding()

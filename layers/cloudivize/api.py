@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, PayloadTooLarge, problem_body
 from cloudivize.models.connections import PROVIDERS
 from cloudivize.observability import logger, metrics, tracer
+from cloudivize.openapi import published_document
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # Far above any valid request (a connection or settings document is a few KiB), far below API Gateway's 10 MB.
@@ -130,9 +131,9 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     return app
 
 
-def openapi_json(*routers: Router, **schema_options: Any) -> str:
-    """The OpenAPI 3 document generated from the routes and their pydantic models."""
-    return build_resolver(*routers).get_openapi_json_schema(title=API_TITLE, version=API_VERSION, **schema_options)
+def openapi_json(*routers: Router) -> str:
+    """The published OpenAPI 3 document of the routes: generated, then completed by ``cloudivize.openapi``."""
+    return published_document(build_resolver(*routers), title=API_TITLE, version=API_VERSION)
 
 
 def api_handler(

@@ -26,8 +26,10 @@ import requests
 
 from infrastructure.local.aws.emulator import aws_client
 from infrastructure.local.aws.users import sign_in as sign_in_tokens
+from infrastructure.local.gateway.docs import OPENAPI_PATH
 from infrastructure.local.stack import LocalStack
 from infrastructure.local.stack_info import StackInfo, read_stack_info
+from tests.contract.openapi_contract import Contract, is_api_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60
@@ -123,17 +125,33 @@ def moto_signing_key() -> tuple[str, Any]:
 
 
 class Api:
-    """``requests`` against the local API, with the ID token as a bearer token when one is given."""
+    """``requests`` against the local API, with the ID token as a bearer token when one is given.
+
+    Every API response is checked against the OpenAPI document the stack serves (tests/contract): one the
+    document does not describe fails the test that received it.
+    """
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.session = requests.Session()
+        self._contract: Contract | None = None
 
     def request(self, method: str, path: str, *, token: str | None = None, **kwargs: Any) -> requests.Response:
         headers = dict(kwargs.pop("headers", {}))
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        return self.session.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
+        response = self.session.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
+        if is_api_path(path.split("?", 1)[0]):
+            self.contract.check(response)
+        return response
+
+    @property
+    def contract(self) -> Contract:
+        if self._contract is None:
+            served = self.session.get(self.base_url + OPENAPI_PATH, timeout=10)
+            served.raise_for_status()
+            self._contract = Contract(served.json())
+        return self._contract
 
     def get(self, path: str, *, token: str | None = None, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, token=token, **kwargs)

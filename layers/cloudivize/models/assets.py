@@ -39,7 +39,16 @@ TagValue = Annotated[str, StringConstraints(max_length=256)]
 
 
 class ActionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"action": "stop", "asset_ids": ["i-0123456789abcdef0"], "region": "us-east-1"},
+                {"action": "tag", "asset_ids": ["arn:aws:ec2:eu-west-1:123456789012:instance/i-0fedcba9876543210"],
+                 "tags": {"owner": "ops"}},
+            ]
+        },
+    )  # fmt: skip
 
     action: Literal["start", "stop", "reboot", "restart", "deallocate", "tag", "untag"]
     asset_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=2048)]] = Field(

@@ -23,7 +23,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Examples a client can send as they are: accepted by the API (unverified, so no customer account is needed).
+# Shaped like a secret Entra ID generates (40 characters); no application has it.
+EXAMPLE_AZURE_SECRET = "kX28Q~Ex4mpleSecretValue.NotReal-AbCdEf1"  # noqa: S105 - a documentation example
+
+
 class AwsConnectionCreate(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "provider": "aws",
+                    "name": "Production",
+                    "role_arn": "arn:aws:iam::123456789012:role/CloudivizeReadOnly",
+                    "regions": ["us-east-1", "eu-west-1"],
+                    "verify": False,
+                }
+            ]
+        }
+    )
+
     provider: Literal["aws"]
     name: ConnectionName
     role_arn: RoleArn
@@ -32,6 +51,23 @@ class AwsConnectionCreate(_Strict):
 
 
 class AzureConnectionCreate(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "provider": "azure",
+                    "name": "Subscriptions",
+                    "directory_id": "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
+                    "application_id": "1a2b3c4d-5e6f-4081-9223-b4c5d6e7f809",
+                    "application_secret": EXAMPLE_AZURE_SECRET,
+                    "subscription_ids": ["2b3c4d5e-6f70-4182-9334-c5d6e7f8091a"],
+                    "secret_expires_at": "2027-06-30T00:00:00Z",
+                    "verify": False,
+                }
+            ]
+        }
+    )
+
     provider: Literal["azure"]
     name: ConnectionName
     # Sealed at rest, so kept out of reprs that debug logging may print.
@@ -49,6 +85,15 @@ ConnectionCreate = Annotated[AwsConnectionCreate | AzureConnectionCreate, Field(
 
 
 class ConnectionPatch(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"version": 1, "name": "Production (EU)", "regions": ["eu-west-1"]},
+                {"version": 2, "application_secret": EXAMPLE_AZURE_SECRET, "secret_expires_at": "2027-12-31T00:00:00Z"},
+            ]
+        }
+    )
+
     version: int | None = Field(
         default=None, ge=1, description="The version you read (or send it as If-Match); a stale one answers 412"
     )

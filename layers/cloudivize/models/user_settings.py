@@ -33,7 +33,21 @@ def _timezone(value: str) -> str:
 
 
 class UserSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "default_regions": ["eu-west-1", "eu-central-1"],
+                    "default_azure_locations": ["westeurope"],
+                    "theme": "dark",
+                    "language": "en-GB",
+                    "timezone": "Europe/Berlin",
+                    "preferences": {"table.density": "compact"},
+                }
+            ]
+        },
+    )
 
     default_regions: list[AwsRegion] = Field(default_factory=list, max_length=40)
     default_azure_locations: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{2,32}$")]] = Field(
