@@ -294,6 +294,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     document["security"] = [{BEARER_SCHEME: []}]
     components = document.setdefault("components", {})
     for _, _, operation in _operations(document):
+        for parameter in operation.get("parameters", []):
+            parameter["schema"] = _without_null(parameter["schema"])
         operation["responses"] = _responses(operation)
     schemas = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
@@ -313,6 +315,16 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, 
     for path, item in document["paths"].items():
         for method, operation in item.items():
             yield path, method, operation
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter's schema without pydantic's ``null`` alternative: a parameter left out is how a
+    query or header says "none" (a client sending the text ``null`` would be refused)."""
+    variants = [variant for variant in schema.get("anyOf", ()) if variant != {"type": "null"}]
+    if len(variants) != 1 or len(variants) == len(schema.get("anyOf", ())):
+        return schema
+    kept = {key: value for key, value in schema.items() if key != "anyOf"}
+    return {**variants[0], **kept}
 
 
 def _responses(operation: dict[str, Any]) -> dict[str, Any]:

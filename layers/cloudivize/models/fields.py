@@ -45,6 +45,18 @@ def _role_arn(value: str) -> str:
     return value
 
 
+def _known_regions_schema(schema: dict) -> None:
+    # Called only when the OpenAPI document is generated (botocore's endpoint data is not read at import).
+    schema["enum"] = sorted(known_aws_regions())
+
+
+# ROLE_ARN_PATTERN as the OpenAPI document states it (ECMA-262 regex: no named groups; the 512-character path
+# limit as a count; IAM role names are ASCII).
+ROLE_ARN_SCHEMA_PATTERN = (
+    r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/([\x21-\x7e]{0,510}/)?[A-Za-z0-9_+=,.@-]{1,64}$"
+)
+
+
 def _unique(values: list[str]) -> list[str]:
     if len(set(values)) != len(values):
         raise ValueError("must not repeat a value")
@@ -63,10 +75,22 @@ RoleArn = Annotated[
     Field(
         description="ARN of the IAM role Cloudivize assumes",
         examples=["arn:aws:iam::123456789012:role/Cloudivize"],
+        json_schema_extra={"pattern": ROLE_ARN_SCHEMA_PATTERN},
         repr=False,  # sealed at rest: kept out of reprs that debug logging may print
     ),
 ]
-AwsRegion = Annotated[str, StringConstraints(max_length=32), AfterValidator(_known_region)]
-AwsRegions = Annotated[list[AwsRegion], Field(min_length=1, max_length=40), AfterValidator(_unique)]
+AwsRegion = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(_known_region),
+    Field(json_schema_extra=_known_regions_schema, examples=["eu-west-1"]),
+]
+AwsRegions = Annotated[
+    list[AwsRegion],
+    Field(min_length=1, max_length=40, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_unique),
+]
 Guid = Annotated[str, StringConstraints(pattern=GUID_PATTERN), AfterValidator(str.lower)]
-SubscriptionIds = Annotated[list[Guid], Field(min_length=1, max_length=100), AfterValidator(_unique)]
+SubscriptionIds = Annotated[
+    list[Guid], Field(min_length=1, max_length=100, json_schema_extra={"uniqueItems": True}), AfterValidator(_unique)
+]
