@@ -62,6 +62,17 @@ CONFIG = schemathesis.Config.from_dict(
 schema = schemathesis.openapi.from_path(PUBLISHED_DOCUMENT, config=CONFIG)
 
 
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    """No test reaches Azure: a new Azure connection is verified by signing in at Microsoft Entra ID on the internet,
+    which the test machine neither has nor may try. Such a create is sent unverified instead (a body whose
+    ``verify`` is not a boolean stays as generated, and is refused before any sign-in)."""
+    body = case.body
+    if case.operation.label == "POST /connections" and isinstance(body, dict) and body.get("provider") == "azure":
+        if body.get("verify", True) is True:
+            body["verify"] = False
+
+
 @schema.parametrize()
 def test_the_api_answers_as_its_document_says(case, local_stack, demo_token):
     case.call_and_validate(base_url=local_stack.api_url, headers={"Authorization": f"Bearer {demo_token}"})

@@ -23,7 +23,21 @@ def _preference_value(value: Any) -> Any:
     return value
 
 
-PreferenceValue = Annotated[Any, AfterValidator(_preference_value)]
+# What _preference_value accepts, as the OpenAPI document states it.
+PREFERENCE_VALUE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "maxLength": MAX_PREFERENCE_TEXT},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "null"},
+    ]
+}
+PreferenceValue = Annotated[Any, AfterValidator(_preference_value), Field(json_schema_extra=PREFERENCE_VALUE_SCHEMA)]
+
+
+def _timezones_schema(schema: dict) -> None:
+    # Called only when the OpenAPI document is generated: the zone names this runtime knows.
+    schema["enum"] = sorted(available_timezones())
 
 
 def _timezone(value: str) -> str:
@@ -55,9 +69,12 @@ class UserSettings(BaseModel):
     )
     theme: Literal["system", "light", "dark"] = "system"
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
-    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    timezone: Annotated[str, AfterValidator(_timezone), Field(json_schema_extra=_timezones_schema)] = "UTC"
     preferences: dict[PreferenceKey, PreferenceValue] = Field(
-        default_factory=dict, max_length=50, description="Free-form UI preferences (50 keys, short values)"
+        default_factory=dict,
+        max_length=50,
+        description="Free-form UI preferences (50 keys, short values)",
+        json_schema_extra={"additionalProperties": False},  # keys are only those of the key pattern
     )
 
 
