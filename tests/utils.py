@@ -57,22 +57,24 @@ def call_api(
     *,
     claims: dict[str, str] | None,
     body: Any = None,
-    raw_body: str | None = None,
+    raw_body: str | bytes | None = None,
     headers: dict[str, str] | None = None,
     query: str = "",
+    default_content_type: bool = True,
 ) -> ApiResponse:
     """Route like API Gateway (the shared route table), build its event, invoke the function's handler."""
     matched = match_route(method, path)
     assert matched, f"no route for {method} {path}"
     route, parameters = matched
     payload = raw_body if raw_body is not None else (json.dumps(body) if body is not None else "")
-    request_headers = {"Content-Type": "application/json", **(headers or {})}
+    payload = payload if isinstance(payload, bytes) else payload.encode()
+    request_headers = {**({"Content-Type": "application/json"} if default_content_type else {}), **(headers or {})}
     request = HttpRequest(
         method=method,
         raw_path=path,
         query=query,
         headers=tuple(request_headers.items()),
-        body=payload.encode(),
+        body=payload,
         source_ip="127.0.0.1",
     )
     event = rest_proxy_event(

@@ -9,6 +9,7 @@ from cloudivize.api import ConnectionId, api_handler
 from cloudivize.cloud_assets import list_assets
 from cloudivize.composition import backend
 from cloudivize.models.assets import AssetPage
+from cloudivize.models.fields import REGION_NAME_PATTERN
 from cloudivize.observability import logger
 from cloudivize.tenancy import current_caller
 
@@ -21,7 +22,9 @@ def get_assets(
     type: Annotated[
         list[str] | None, Query(max_length=20, description='Asset types, e.g. "ec2:instance" (repeatable)')
     ] = None,
-    region: Annotated[str | None, Query(max_length=64, description="One region (AWS) or location")] = None,
+    region: Annotated[
+        str | None, Query(max_length=64, pattern=REGION_NAME_PATTERN, description="One region (AWS) or location")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     next_token: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AssetPage:

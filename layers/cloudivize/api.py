@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudivize.config import CorsSettings, cors_settings
 from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, PayloadTooLarge, problem_body
+from cloudivize.json_body import read_json_body
 from cloudivize.models.connections import PROVIDERS
 from cloudivize.observability import logger, metrics, tracer
 
@@ -183,15 +184,22 @@ def api_handler(
     return lambda_handler
 
 
+def _readable(event: dict[str, Any]) -> dict[str, Any]:
+    """The event if its body may be resolved: not too large (413), JSON (415), decodable (400)."""
+    if len(event.get("body") or "") > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+    return read_json_body(event)
+
+
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one API Gateway event and stamp the response with the request id."""
-    body = event.get("body") or ""
-    if len(body) > MAX_BODY_BYTES:
-        # Refused before resolving (validation would parse it first), through the one error mapping.
-        too_large = PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
-        result = ResponseBuilder(_with_cors(_on_domain_error(too_large), event)).build(APIGatewayProxyEvent(event))
+    try:
+        readable = _readable(event)
+    except CloudivizeError as refused:
+        # Refused before resolving, through the one error mapping: no route sees a body it cannot trust.
+        result = ResponseBuilder(_with_cors(_on_domain_error(refused), event)).build(APIGatewayProxyEvent(event))
     else:
-        result = app.resolve(event, context)
+        result = app.resolve(readable, context)
     request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
     if "multiValueHeaders" in result:
         result["multiValueHeaders"][REQUEST_ID_HEADER] = [request_id]

@@ -12,6 +12,8 @@ from typing import TypeVar
 from cloudivize.errors import BadRequest
 
 T = TypeVar("T")
+# Far beyond any listing (a page holds at most a few hundred items).
+MAX_OFFSET = 1_000_000
 
 
 def _fingerprint(query: Sequence[object]) -> str:
@@ -26,10 +28,13 @@ def page_of(
     if token:
         try:
             decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            offset, bound = int(decoded["offset"]), decoded["query"]
-        except (binascii.Error, ValueError, KeyError, TypeError):
-            raise BadRequest("The next_token is not one this listing issued; start again without it.") from None
-        if bound != _fingerprint(query) or offset < 0:
+            offset, bound = decoded["offset"], decoded["query"]
+        except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
+            offset, bound = None, None
+        # Only the exact integer this module wrote (not 1e999, not true) is an offset.
+        if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
+            raise BadRequest("The next_token is not one this listing issued; start again without it.")
+        if bound != _fingerprint(query):
             raise BadRequest("The next_token belongs to another query; start again without it.")
     end = offset + limit
     if end >= len(items):

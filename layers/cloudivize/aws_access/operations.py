@@ -16,6 +16,7 @@ from cloudivize.aws_access.failures import THROTTLED_CODES, denied, error_code, 
 from cloudivize.aws_access.sessions import CustomerSession
 from cloudivize.errors import Unprocessable
 from cloudivize.models.assets import ActionRequest, ActionResponse, ActionResult
+from cloudivize.models.fields import known_aws_regions
 
 INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 INSTANCE_ARN = re.compile(r"^arn:[\w-]+:ec2:(?P<region>[\w-]+):\d{12}:instance/(?P<id>i-[0-9a-f]{8,17})$")
@@ -37,11 +38,21 @@ class Target:
     arn: str | None  # for anything else (tagging API)
 
 
+def _region_of_arn(index: int, region: str) -> str:
+    # An ARN names its region; one AWS does not know is refused before any client is built for it.
+    if region not in known_aws_regions():
+        raise Unprocessable(
+            f"asset_ids.{index}: '{region[:32]}' is not an AWS region name (for example us-east-1).",
+            errors=[{"field": f"asset_ids.{index}", "in": "body", "type": "region", "message": "unknown region"}],
+        )
+    return region
+
+
 def _targets(request: ActionRequest, home_region: str) -> tuple[list[Target], list[ActionResult]]:
     targets, refused = [], []
-    for asset_id in request.asset_ids:
+    for index, asset_id in enumerate(request.asset_ids):
         if found := INSTANCE_ARN.match(asset_id):
-            targets.append(Target(asset_id, found["region"], found["id"], None))
+            targets.append(Target(asset_id, _region_of_arn(index, found["region"]), found["id"], None))
         elif INSTANCE_ID.match(asset_id):
             if request.region is None:
                 raise Unprocessable(
@@ -50,7 +61,8 @@ def _targets(request: ActionRequest, home_region: str) -> tuple[list[Target], li
                 )
             targets.append(Target(asset_id, request.region, asset_id, None))
         elif found := ANY_ARN.match(asset_id):
-            targets.append(Target(asset_id, found["region"] or home_region, None, asset_id))
+            region = _region_of_arn(index, found["region"]) if found["region"] else home_region
+            targets.append(Target(asset_id, region, None, asset_id))
         else:
             refused.append(ActionResult(asset_id=asset_id, ok=False, detail="Not an instance id or an ARN."))
     return targets, refused

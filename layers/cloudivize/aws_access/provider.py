@@ -16,7 +16,7 @@ from cloudivize.config import FunctionConfig
 from cloudivize.errors import Forbidden, Unprocessable
 from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset, RegionError
 from cloudivize.models.connections import AwsConnectionCreate, AwsDescriptors, ConnectionPatch, Verification
-from cloudivize.models.fields import ROLE_ARN_PATTERN
+from cloudivize.models.fields import ROLE_ARN_PATTERN, known_aws_regions
 from cloudivize.providers.base import CloudConnection, Document, NewConnection, PatchedConnection
 
 
@@ -92,14 +92,7 @@ class AwsProvider:
         session, home = self.session(connection), home_region(connection.descriptors.role_arn)
         regions = connection.regions or enabled_regions(session, home)
         if region is not None:
-            if region not in regions:
-                raise Unprocessable(
-                    f"Region {region} is not one of this connection's regions ({', '.join(regions)}).",
-                    errors=[
-                        {"field": "region", "in": "query", "type": "not_in_connection", "message": "unknown region"}
-                    ],
-                )
-            regions = [region]
+            regions = [_one_of(region, regions)]
         return list_account_assets(session, regions=regions, home_region=home, types=types)
 
     def run_action(self, connection: AwsConnection, request: ActionRequest) -> ActionResponse:
@@ -116,9 +109,23 @@ class AwsProvider:
         next_token: str | None,
     ) -> ActivityPage:
         session = self.session(connection)
-        where = region or (connection.regions or [home_region(connection.descriptors.role_arn)])[0]
+        if region is not None:
+            where = _one_of(region, connection.regions or sorted(known_aws_regions()))
+        else:
+            where = (connection.regions or [home_region(connection.descriptors.role_arn)])[0]
         return cloudivize_activity(session, region=where, start=start, end=end, limit=limit, next_token=next_token)
 
 
 def make_provider(config: FunctionConfig) -> AwsProvider:
     return AwsProvider(CustomerSessions(config.customer_access_role_arn, config.region))
+
+
+def _one_of(region: str, regions: list[str]) -> str:
+    """``region`` if the connection may use it; a 422 naming the query's region otherwise."""
+    if region not in regions:
+        scope = ", ".join(regions) if len(regions) <= 20 else "an AWS region name, for example us-east-1"
+        raise Unprocessable(
+            f"Region {region} is not one of this connection's regions ({scope}).",
+            errors=[{"field": "region", "in": "query", "type": "not_in_connection", "message": "unknown region"}],
+        )
+    return region

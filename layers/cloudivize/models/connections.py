@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, StrictInt
 
-from cloudivize.models.fields import AwsRegions, ConnectionName, Guid, RoleArn, SubscriptionIds
+from cloudivize.models.fields import AwareTimestamp, AwsRegions, ConnectionName, Guid, RoleArn, SubscriptionIds
 
 Provider = Literal["aws", "azure"]
 PROVIDERS: tuple[str, ...] = Provider.__args__
@@ -28,7 +28,7 @@ class AwsConnectionCreate(_Strict):
     name: ConnectionName
     role_arn: RoleArn
     regions: AwsRegions | None = Field(default=None, description="Regions to use; default: all enabled regions")
-    verify: bool = Field(default=True, description="Verify the connection live before storing it")
+    verify: StrictBool = Field(default=True, description="Verify the connection live before storing it")
 
 
 class AzureConnectionCreate(_Strict):
@@ -41,23 +41,23 @@ class AzureConnectionCreate(_Strict):
     subscription_ids: SubscriptionIds | None = Field(
         default=None, description="Default: every visible subscription", repr=False
     )
-    secret_expires_at: AwareDatetime | None = Field(default=None, description="When the secret expires, if known")
-    verify: bool = Field(default=True, description="Verify the connection live before storing it")
+    secret_expires_at: AwareTimestamp | None = Field(default=None, description="When the secret expires, if known")
+    verify: StrictBool = Field(default=True, description="Verify the connection live before storing it")
 
 
 ConnectionCreate = Annotated[AwsConnectionCreate | AzureConnectionCreate, Field(discriminator="provider")]
 
 
 class ConnectionPatch(_Strict):
-    version: int | None = Field(
+    version: StrictInt | None = Field(
         default=None, ge=1, description="The version you read (or send it as If-Match); a stale one answers 412"
     )
     name: ConnectionName | None = None
     regions: AwsRegions | None = Field(default=None, description="AWS only")
     subscription_ids: SubscriptionIds | None = Field(default=None, description="Azure only")
     application_secret: AzureSecret | None = Field(default=None, description="Azure only: rotate the secret")
-    secret_expires_at: AwareDatetime | None = Field(default=None, description="Azure only")
-    verify: bool = Field(default=True, description="Verify a rotated secret live before storing it")
+    secret_expires_at: AwareTimestamp | None = Field(default=None, description="Azure only")
+    verify: StrictBool = Field(default=True, description="Verify a rotated secret live before storing it")
 
 
 class AwsDescriptors(BaseModel):

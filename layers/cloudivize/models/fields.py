@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import cache
 from typing import Annotated
 
 import botocore.session
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 AWS_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
@@ -17,6 +18,13 @@ ROLE_ARN_PATTERN = re.compile(
     r"(?P<path>/(?:[\x21-\x7e]*/)?)(?P<name>[\w+=,.@-]{1,64})$"
 )
 MAX_ROLE_PATH = 512
+# What a region or location name can look like (us-east-1, us-gov-west-1, eastus2): letters, digits, single
+# hyphens. Anything else (a dot, a slash, an underscore, a control character) never names a region.
+REGION_NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# ISO 8601 / RFC 3339 date-times only; pydantic alone would also take numbers as Unix times ("1.2e-197").
+ISO_8601_PATTERN = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -30,6 +38,14 @@ def known_aws_regions() -> frozenset[str]:
 def _known_region(value: str) -> str:
     if value not in known_aws_regions():
         raise ValueError(f"'{value}' is not an AWS region name (for example us-east-1)")
+    return value
+
+
+def _iso_8601(value: object) -> object:
+    if isinstance(value, datetime):
+        return value  # already a date-time (built in code, not parsed from a request)
+    if not isinstance(value, str) or not ISO_8601_PATTERN.match(value):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-12-01T09:30:00Z")
     return value
 
 
@@ -70,3 +86,6 @@ AwsRegion = Annotated[str, StringConstraints(max_length=32), AfterValidator(_kno
 AwsRegions = Annotated[list[AwsRegion], Field(min_length=1, max_length=40), AfterValidator(_unique)]
 Guid = Annotated[str, StringConstraints(pattern=GUID_PATTERN), AfterValidator(str.lower)]
 SubscriptionIds = Annotated[list[Guid], Field(min_length=1, max_length=100), AfterValidator(_unique)]
+# A date-time from a request: ISO 8601 text only (no Unix numbers). Naive values are read as UTC where used.
+Timestamp = Annotated[datetime, BeforeValidator(_iso_8601)]
+AwareTimestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
