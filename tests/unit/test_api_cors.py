@@ -56,8 +56,10 @@ def handler(monkeypatch):
     return api_handler(_router())
 
 
-def invoke(handler, method: str, path: str, *, origin: str | None, body: str = "") -> tuple[int, dict[str, str]]:
-    headers = (("Content-Type", "application/json"),) + ((("Origin", origin),) if origin else ())
+def invoke(
+    handler, method: str, path: str, *, origin: str | None, body: str = "", content_type: str = "application/json"
+) -> tuple[int, dict[str, str]]:
+    headers = (("Content-Type", content_type),) + ((("Origin", origin),) if origin else ())
     request = HttpRequest(method, path, "", headers, body.encode(), "127.0.0.1")
     event = rest_proxy_event(
         request,
@@ -97,17 +99,21 @@ def test_an_allowed_origin_is_named_with_the_exposed_headers(handler, origin):
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "status"),
+    ("method", "path", "body", "content_type", "status"),
     [
-        ("GET", "/probe/refused", "", 403),  # a domain error
-        ("PUT", "/probe", json.dumps({"text": 1}), 422),  # validation
-        ("PUT", "/probe", '{"text": ', 400),  # malformed JSON
-        ("GET", "/nowhere", "", 404),  # no route
-        ("PUT", "/probe", json.dumps({"text": "x" * MAX_BODY_BYTES}), 413),  # refused before resolving
+        ("GET", "/probe/refused", "", "application/json", 403),  # a domain error
+        ("PUT", "/probe", json.dumps({"text": 1}), "application/json", 422),  # validation
+        ("GET", "/nowhere", "", "application/json", 404),  # no route
+        # Refused before resolving:
+        ("PUT", "/probe", '{"text": ', "application/json", 400),  # malformed JSON
+        ("PUT", "/probe", json.dumps({"text": "x" * MAX_BODY_BYTES}), "application/json", 413),
+        ("PUT", "/probe", "text", "text/plain", 415),
     ],
 )
-def test_problem_responses_are_readable_by_an_allowed_origin(handler, method, path, body, status):
-    answered, headers = invoke(handler, method, path, origin="http://localhost:5173", body=body)
+def test_problem_responses_are_readable_by_an_allowed_origin(handler, method, path, body, content_type, status):
+    answered, headers = invoke(
+        handler, method, path, origin="http://localhost:5173", body=body, content_type=content_type
+    )
 
     assert answered == status
     assert headers["Content-Type"] == "application/problem+json"
@@ -118,7 +124,7 @@ def test_problem_responses_are_readable_by_an_allowed_origin(handler, method, pa
 @pytest.mark.parametrize("origin", ["https://elsewhere.example.com", None])
 def test_another_origin_or_none_gets_no_cors_header(handler, origin):
     for method, path, body in (("GET", "/probe", ""), ("GET", "/probe/refused", ""), ("PUT", "/probe", "x" * 70_000)):
-        _, headers = invoke(handler, method, path, origin=origin, body=body)
+        _, headers = invoke(handler, method, path, origin=origin, body=body, content_type="text/plain")
         assert _cors(headers) == {}, (method, path)
 
 
@@ -128,9 +134,9 @@ def test_without_configured_origins_no_response_has_cors_headers(monkeypatch):
     handler = api_handler(_router())
 
     assert cors_config() is None
-    for path in ("/probe", "/probe/refused"):
-        _, headers = invoke(handler, "GET", path, origin="http://localhost:5173")
-        assert _cors(headers) == {}
+    for method, path, body in (("GET", "/probe", ""), ("GET", "/probe/refused", ""), ("PUT", "/probe", "x" * 70_000)):
+        _, headers = invoke(handler, method, path, origin="http://localhost:5173", body=body)
+        assert _cors(headers) == {}, (method, path)
 
 
 def test_the_powertools_config_is_the_policy_without_credentials():
