@@ -163,3 +163,16 @@ def test_without_origins_there_is_no_preflight_and_no_cors_header():
     assert preflight.status == 405
     for response in (preflight, *_answers(functions, api).values()):
         assert cors_headers(response) == {}
+
+
+def test_run_takes_the_allowed_origins_from_a_repeatable_flag_else_the_default(monkeypatch):
+    from infrastructure.local import cli
+
+    started: list[tuple[str, ...]] = []
+    monkeypatch.setattr(cli, "detach_from_real_aws", lambda: None)
+    monkeypatch.setattr(cli, "run_local_stack", lambda options: started.append(options.allowed_origins) or 0)
+
+    assert cli.run_cli(["run", "--allowed-origin", "https://a.example.com", "--allowed-origin", "http://b:8080"]) == 0
+    assert cli.run_cli(["run"]) == 0
+
+    assert started == [("https://a.example.com", "http://b:8080"), ()]  # none given: run_local_stack's default
