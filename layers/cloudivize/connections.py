@@ -93,15 +93,17 @@ class Connections:
         _refuse_other_provider_fields(patch, provider)
 
         descriptors = provider.descriptors_type.model_validate(current.descriptors)
-        patched = provider.patched(descriptors, patch)
+        patched = provider.patched(descriptors, patch, secret_expires_at=current.secret_expires_at)
         changes: dict[str, Any] = {"updated_at": _now(), **patched.changes}
         if patch.name is not None:
             changes["name"] = patch.name
         if patched.credentials is not None:
             if patch.verify:
+                # Verified with the expiry that will be stored: the one sent, or the one kept.
+                expires_at = changes.get("secret_expires_at", current.secret_expires_at)
                 connection = self._cloud_connection(
                     provider, connection_id, patched.descriptors, patched.credentials, current.regions,
-                    changes.get("secret_expires_at"), external_id=self._tenants.external_id(self._caller.tenant_id),
+                    expires_at, external_id=self._tenants.external_id(self._caller.tenant_id),
                 )  # fmt: skip
                 self._require_verified(provider, connection)
                 changes.update(status="verified", last_verified_at=_now())

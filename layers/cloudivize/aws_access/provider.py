@@ -52,7 +52,9 @@ class AwsProvider:
             regions=request.regions,
         )
 
-    def patched(self, descriptors: AwsRole, patch: ConnectionPatch) -> PatchedConnection:
+    def patched(
+        self, descriptors: AwsRole, patch: ConnectionPatch, *, secret_expires_at: datetime | None
+    ) -> PatchedConnection:
         return PatchedConnection(
             descriptors=descriptors, changes={"regions": patch.regions} if patch.regions is not None else {}
         )

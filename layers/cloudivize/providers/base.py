@@ -80,8 +80,10 @@ class Provider(Protocol):
     def new_connection(self, request: Any) -> NewConnection:
         """The parts of a new connection from this provider's create body."""
 
-    def patched(self, descriptors: Any, patch: ConnectionPatch) -> PatchedConnection:
-        """The parts a patch changes, from the stored (opened) descriptors."""
+    def patched(
+        self, descriptors: Any, patch: ConnectionPatch, *, secret_expires_at: datetime | None
+    ) -> PatchedConnection:
+        """The parts a patch changes, from the stored (opened) descriptors and the known secret expiry."""
 
     def view(self, descriptors: Any, *, regions: list[str] | None, secret_expires_at: datetime | None) -> BaseModel:
         """How the API shows a connection's descriptors (never a secret)."""
