@@ -69,6 +69,13 @@ class AzureProvider:
             secret_expires_at=request.secret_expires_at,
         )
 
+    def identity(self, descriptors: AzureApplication) -> str:
+        # One application may hold several connections, one per subscription scope: a customer may want their
+        # production and test subscriptions apart. The same application over the same scope (the same set of
+        # subscriptions, or every visible one) is the same connection; overlapping scopes are two views.
+        scope = ",".join(sorted(descriptors.subscription_ids)) if descriptors.subscription_ids else "*"
+        return f"{descriptors.directory_id}/{descriptors.application_id}/{scope}"
+
     def patched(
         self, descriptors: AzureApplication, patch: ConnectionPatch, *, secret_expires_at: datetime | None
     ) -> PatchedConnection:

@@ -80,6 +80,10 @@ class Provider(Protocol):
     def new_connection(self, request: Any) -> NewConnection:
         """The parts of a new connection from this provider's create body."""
 
+    def identity(self, descriptors: Any) -> str:
+        """What makes two connections the same one (compared within a tenant, never stored): a tenant holds
+        one connection per identity. Computed from the opened descriptors, which stay sealed at rest."""
+
     def patched(
         self, descriptors: Any, patch: ConnectionPatch, *, secret_expires_at: datetime | None
     ) -> PatchedConnection:
