@@ -1,6 +1,10 @@
 """The REST API (docs/architecture.md), built from ``routes.ROUTES``: every method is a Lambda proxy behind the one
 Cognito authorizer. Errors API Gateway answers itself (bad token, throttling, WAF, ...) are RFC 9457
 ``application/problem+json`` like the functions' own, and carry ``X-Request-Id``.
+
+Browsers (``resources.CorsPolicy``): every routed resource answers its CORS preflight itself (a mock integration,
+no authorizer: a preflight carries no credentials), and gateway responses carry the CORS headers too, so a page can
+read a 401 or a 429.
 """
 
 from __future__ import annotations
@@ -74,6 +78,27 @@ class ApiConfig:
     throttle_burst_limit: int
     waf_rate_limit: int  # requests per 5 minutes per client IP before WAF blocks
     log_retention: logs.RetentionDays
+    cors: resources.CorsPolicy = resources.NO_CORS
+
+
+def preflight_template(cors: resources.CorsPolicy) -> str:
+    """The preflight's integration response template: the request's Origin echoed only when it is allowed.
+
+    CDK's ``add_cors_preflight`` maps the first origin statically and overrides it for the others, so a stranger
+    is answered with the first origin; this answers a stranger no origin at all, as the local gateway does.
+    """
+    condition = " || ".join(f'$origin == "{origin}"' for origin in cors.allowed_origins)
+    return "\n".join(
+        (
+            '#set($origin = $input.params().header.get("Origin"))',
+            '#if($origin == "")',
+            '  #set($origin = $input.params().header.get("origin"))',
+            "#end",
+            f"#if({condition})",
+            "  #set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
+            "#end",
+        )
+    )
 
 
 class Api(Construct):
@@ -149,6 +174,12 @@ class Api(Construct):
                 request_validator=self.validator,
             )
 
+        self.preflights: dict[str, apigw.Method] = {}
+        if config.cors.enabled:
+            for path in dict.fromkeys(route.path for route in routes):
+                self.preflights[path] = self._preflight(path, config.cors)
+
+        cors_headers = self._gateway_response_cors_headers(config.cors)
         for problem in GATEWAY_PROBLEMS:
             name = problem.response_type.response_type  # e.g. "DEFAULT_4XX"
             self.rest_api.add_gateway_response(
@@ -157,6 +188,7 @@ class Api(Construct):
                 response_headers={
                     "Content-Type": f"'{PROBLEM_CONTENT_TYPE}'",
                     "X-Request-Id": "context.requestId",
+                    **cors_headers,
                 },
                 templates={"application/json": problem_template(problem)},
             )
@@ -172,6 +204,51 @@ class Api(Construct):
     @property
     def stage(self) -> apigw.Stage:
         return self.rest_api.deployment_stage
+
+    def _preflight(self, path: str, cors: resources.CorsPolicy) -> apigw.Method:
+        """OPTIONS on ``path``: a mock integration answering the policy's headers, with no authorizer.
+
+        cdk-nag's APIG4 and COG4 do not apply to an OPTIONS method that answers 204 with Access-Control-Allow-*
+        headers (a CORS preflight), so this needs no acknowledgement; any other unauthorized method still fails.
+        """
+        mapped = {
+            f"method.response.header.{name}": f"'{value}'" for name, value in cors.preflight_headers(path).items()
+        }
+        mapped["method.response.header.X-Request-Id"] = "context.requestId"
+        status = str(resources.PREFLIGHT_STATUS)
+        return self.rest_api.root.resource_for_path(path).add_method(
+            "OPTIONS",
+            apigw.MockIntegration(
+                request_templates={"application/json": f"{{ statusCode: {status} }}"},
+                integration_responses=[
+                    apigw.IntegrationResponse(
+                        status_code=status,
+                        response_parameters=mapped,
+                        # Access-Control-Allow-Origin: set by the template, and only for an allowed origin.
+                        response_templates={"application/json": preflight_template(cors)},
+                    )
+                ],
+            ),
+            authorization_type=apigw.AuthorizationType.NONE,
+            method_responses=[
+                apigw.MethodResponse(
+                    status_code=status,
+                    response_parameters=dict.fromkeys(
+                        (*mapped, "method.response.header.Access-Control-Allow-Origin"), True
+                    ),
+                )
+            ],
+        )
+
+    @staticmethod
+    def _gateway_response_cors_headers(cors: resources.CorsPolicy) -> dict[str, str]:
+        """``CorsPolicy.gateway_response_headers`` as gateway response parameters (the reasoning is there)."""
+        return {
+            name: f"method.request.header.{value.name}"
+            if isinstance(value, resources.FromRequestHeader)
+            else f"'{value}'"
+            for name, value in cors.gateway_response_headers().items()
+        }
 
     def _web_acl(self, rate_limit: int) -> wafv2.CfnWebACL:
         prefix = Stack.of(self).stack_name

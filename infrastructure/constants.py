@@ -36,6 +36,12 @@ CUSTOMER_SESSION_NAME = "Cloudivize-Session"  # what customers see in CloudTrail
 # Which Azure cloud the functions call (cloudivize.config.AzureSettings reads them); unset: the public cloud.
 ENV_AZURE_AUTHORITY_HOST = "AZURE_AUTHORITY_HOST"  # azure-identity's own variable
 ENV_AZURE_RESOURCE_MANAGER_URL = "AZURE_RESOURCE_MANAGER_URL"
+# Which browser origins may read the API's responses, and what they may send and read (resources.CorsPolicy;
+# cloudivize.config.CorsSettings reads them). Lists are comma-separated; unset: no CORS headers.
+ENV_CORS_ALLOWED_ORIGINS = "CORS_ALLOWED_ORIGINS"
+ENV_CORS_ALLOW_HEADERS = "CORS_ALLOW_HEADERS"
+ENV_CORS_EXPOSE_HEADERS = "CORS_EXPOSE_HEADERS"
+ENV_CORS_MAX_AGE = "CORS_MAX_AGE"
 # The generic CloudFormation template customers deploy (read-only role, optional operate permissions).
 # The API answers it and the stack publishes it; both read this one file.
 CUSTOMER_ROLE_TEMPLATE = "layers/cloudivize/aws_access/customer-role.yaml"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infrastructure import constants
+from infrastructure.resources import NO_CORS, CorsPolicy
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ def function_environment(
     customer_access_role_arn: str | None,
     onboarding_template_url: str | None,
     azure: AzureCloud = PUBLIC_AZURE,
+    cors: CorsPolicy = NO_CORS,
 ) -> dict[str, str]:
     """The variables ``cloudivize.config`` and Powertools read. A value given as None is left out."""
     optional = {
@@ -48,4 +50,17 @@ def function_environment(
         "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO",
         **{name: value for name, value in optional.items() if value is not None},
+        **cors_environment(cors),
+    }
+
+
+def cors_environment(cors: CorsPolicy) -> dict[str, str]:
+    """The policy as the functions read it (Powertools' CORSConfig): nothing when no origin is allowed."""
+    if not cors.enabled:
+        return {}
+    return {
+        constants.ENV_CORS_ALLOWED_ORIGINS: ",".join(cors.allowed_origins),
+        constants.ENV_CORS_ALLOW_HEADERS: ",".join(cors.allow_headers),
+        constants.ENV_CORS_EXPOSE_HEADERS: ",".join(cors.expose_headers),
+        constants.ENV_CORS_MAX_AGE: str(cors.max_age_seconds),
     }

@@ -20,6 +20,7 @@ from infrastructure import grants
 from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
 from infrastructure.function_environment import PUBLIC_AZURE, AzureCloud, function_environment
+from infrastructure.resources import NO_CORS, CorsPolicy
 from infrastructure.routes import FUNCTIONS, FunctionSpec
 
 
@@ -46,6 +47,7 @@ class CloudivizeFunction(Construct):
         customer_access: CustomerAccess | None,
         onboarding_template_url: str | None,
         azure: AzureCloud,
+        cors: CorsPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         grants.check_granted(spec.name, spec.access)
@@ -90,6 +92,7 @@ class CloudivizeFunction(Construct):
                 customer_access_role_arn=customer_access.role_arn if customer_access else None,
                 onboarding_template_url=onboarding_template_url,
                 azure=azure,
+                cors=cors,
             ),
         )
 
@@ -152,6 +155,7 @@ class CloudivizeFunctions(Construct):
         customer_access: CustomerAccess | None = None,
         onboarding_template_url: str | None = None,
         azure: AzureCloud = PUBLIC_AZURE,
+        cors: CorsPolicy = NO_CORS,
         specs: Iterable[FunctionSpec] = FUNCTIONS.values(),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -166,6 +170,7 @@ class CloudivizeFunctions(Construct):
                 customer_access=customer_access,
                 onboarding_template_url=onboarding_template_url,
                 azure=azure,
+                cors=cors,
             )
             for spec in specs
         }

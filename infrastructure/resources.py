@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infrastructure import constants
+from infrastructure import constants, routes
 
 DEFAULT_STACK_NAME = "Cloudivize"
 API_STAGE_NAME = "v1"
@@ -186,3 +186,90 @@ WEB_CLIENT = AppClientFacts(
     access_token_validity_hours=1,
     refresh_token_validity_days=30,
 )
+
+# --- Browser access (CORS) -----------------------------------------------------------------------------------
+
+# The web console's dev server (Vite's default port), by both names a developer's browser may use.
+DEFAULT_ALLOWED_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
+PREFLIGHT_STATUS = 204  # no body, as CDK's own preflight answers; cdk-nag knows a preflight by it
+
+
+def _checked_origin(origin: str) -> str:
+    """An origin as browsers send it: ``scheme://host[:port]``, no path, never ``*`` (a policy lists its origins)."""
+    scheme, _, rest = origin.partition("://")
+    if scheme not in ("http", "https") or not rest or any(char in rest for char in "/?#*,'\" "):
+        raise ValueError(f"{origin!r} is not an origin: write it as scheme://host[:port], without a path")
+    return origin
+
+
+@dataclass(frozen=True)
+class FromRequestHeader:
+    """A response header whose value is a request header's (API Gateway: ``method.request.header.<name>``);
+    absent from the request, absent from the response."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    """Which browser pages may call the API, and what they may send and read.
+
+    One policy for the deployed API (preflight mock integrations, gateway responses), the functions (Powertools'
+    ``CORSConfig``, from ``function_environment``) and the local gateway. No credentials mode: callers send a
+    bearer token, never a cookie. No origins: no CORS at all (no preflight, no header).
+    """
+
+    allowed_origins: tuple[str, ...]
+    allow_headers: tuple[str, ...] = ("Authorization", "Content-Type", "Idempotency-Key", "If-Match")
+    # What a page may read beyond the CORS-safelisted headers: a record's version, where a new one is, the id to
+    # quote, the bearer challenge of a 401.
+    expose_headers: tuple[str, ...] = ("ETag", "Location", "X-Request-Id", "WWW-Authenticate")
+    max_age_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        for origin in self.allowed_origins:
+            _checked_origin(origin)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.allowed_origins)
+
+    def allow_origin(self, origin: str | None) -> str | None:
+        """The request's origin when it is allowed, else None: a disallowed origin is never named."""
+        return origin if origin in self.allowed_origins else None
+
+    def preflight_headers(self, path: str) -> dict[str, str]:
+        """The preflight's headers of resource ``path`` but ``Access-Control-Allow-Origin`` (``allow_origin``)."""
+        return {
+            "Access-Control-Allow-Methods": ",".join(preflight_methods(path)),
+            "Access-Control-Allow-Headers": ",".join(self.allow_headers),
+            "Access-Control-Max-Age": str(self.max_age_seconds),
+            "Vary": "Origin",  # the answer depends on the Origin sent
+        }
+
+    def gateway_response_headers(self) -> dict[str, str | FromRequestHeader]:
+        """The CORS headers of the responses API Gateway makes itself (gateway responses: 401, 403, 429, 5XX, ...).
+
+        A gateway response can only carry static values or request values (its template is not VTL), so it cannot
+        name an origin only when it is allowed. With one origin it names that one. With several it echoes the
+        request's Origin, whatever it is, with ``Vary: Origin`` for caches: a gateway response's body is generic (a
+        problem type, API Gateway's message and the request id, nothing of a tenant), and without credentials mode
+        a page reads only what it could have fetched itself. The functions' own responses name allowed origins only.
+        """
+        if not self.enabled:
+            return {}
+        headers: dict[str, str | FromRequestHeader] = {"Access-Control-Expose-Headers": ",".join(self.expose_headers)}
+        if len(self.allowed_origins) == 1:
+            headers["Access-Control-Allow-Origin"] = self.allowed_origins[0]
+        else:
+            headers["Access-Control-Allow-Origin"] = FromRequestHeader("Origin")
+            headers["Vary"] = "Origin"
+        return headers
+
+
+NO_CORS = CorsPolicy(allowed_origins=())
+
+
+def preflight_methods(path: str) -> tuple[str, ...]:
+    """The methods a preflight of resource ``path`` allows: its routes' methods, and OPTIONS itself."""
+    return (*routes.allowed_methods(path), "OPTIONS")

@@ -46,10 +46,13 @@ CTX_AZURE_RESOURCE_MANAGER_URL = "cloudivize:azureResourceManagerUrl"
 CTX_THROTTLE_RATE = "cloudivize:throttleRateLimit"
 CTX_THROTTLE_BURST = "cloudivize:throttleBurstLimit"
 CTX_WAF_RATE = "cloudivize:wafRateLimitPer5Min"
+# Browser origins allowed to call the API (CORS); an empty JSON list turns CORS off.
+CTX_ALLOWED_ORIGINS = "cloudivize:allowedOrigins"
 
 DEFAULT_AMAZON_SECRET = "cloudivize/login-with-amazon"  # noqa: S105 - the secret's name, not its value
-DEFAULT_CALLBACK_URLS = ("http://localhost:3000/auth/callback",)
-DEFAULT_LOGOUT_URLS = ("http://localhost:3000/",)
+# The web console's dev server, the first of the default allowed origins.
+DEFAULT_CALLBACK_URLS = (f"{resources.DEFAULT_ALLOWED_ORIGINS[0]}/auth/callback",)
+DEFAULT_LOGOUT_URLS = (f"{resources.DEFAULT_ALLOWED_ORIGINS[0]}/",)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -94,6 +97,9 @@ class StackConfig:
                 throttle_burst_limit=_positive_int(CTX_THROTTLE_BURST, get(CTX_THROTTLE_BURST, 100)),
                 waf_rate_limit=_positive_int(CTX_WAF_RATE, get(CTX_WAF_RATE, 1000)),
                 log_retention=logs.RetentionDays.THREE_MONTHS,
+                cors=resources.CorsPolicy(
+                    allowed_origins=tuple(_as_list(get(CTX_ALLOWED_ORIGINS, resources.DEFAULT_ALLOWED_ORIGINS)))
+                ),
             ),
             alarm_email=get(CTX_ALARM_EMAIL, None),
             azure=AzureCloud(
@@ -125,6 +131,7 @@ class CloudivizeStack(Stack):
             customer_access=customer_access,
             onboarding_template_url=onboarding.template_url,
             azure=config.azure,
+            cors=config.api.cors,
         )
         auth = Auth(
             self,

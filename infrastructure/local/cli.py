@@ -52,6 +52,7 @@ def _run(args: argparse.Namespace) -> int:
             aws_port=args.aws_port,
             region=args.region,
             info_file=args.info_file,
+            allowed_origins=tuple(args.allowed_origin),
         )
     )
 
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT, help="0 picks a free port")
     run.add_argument("--host", default=LOOPBACK, help="address to listen on (default: loopback only)")
     run.add_argument("--region", default=DEFAULT_REGION)
+    run.add_argument("--allowed-origin", action="append", default=[], help="a browser origin CORS allows, repeatable")
     _add_info_file(run, "where to write the stack's URLs, ids and demo credentials (JSON)")
     run.set_defaults(command=_run)
 

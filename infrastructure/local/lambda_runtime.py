@@ -23,6 +23,7 @@ from infrastructure.function_environment import function_environment
 from infrastructure.local.aws.emulator import DUMMY_CREDENTIALS
 from infrastructure.local.aws.provisioning import AwsResources
 from infrastructure.local.shared_layer import make_layer_importable
+from infrastructure.resources import DEFAULT_ALLOWED_ORIGINS, CorsPolicy
 from infrastructure.routes import FUNCTIONS, FunctionSpec
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,10 @@ _ONE_INVOCATION_AT_A_TIME = threading.Lock()
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def handler_environment(resources: AwsResources) -> dict[str, str]:
+DEFAULT_CORS = CorsPolicy(allowed_origins=DEFAULT_ALLOWED_ORIGINS)
+
+
+def handler_environment(resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS) -> dict[str, str]:
     """The environment every function gets: the deployed functions' own, pointed at the emulator, plus what the
     Lambda runtime itself provides (region, credentials) and what only the local stack needs."""
     return {
@@ -44,6 +48,7 @@ def handler_environment(resources: AwsResources) -> dict[str, str]:
             idempotency_table_name=resources.idempotency_table_name,
             customer_access_role_arn=resources.customer_access_role_arn,
             onboarding_template_url=resources.onboarding_template_url,
+            cors=cors,
         ),
         # Provided by the Lambda runtime.
         "AWS_REGION": resources.region,
@@ -58,10 +63,10 @@ def handler_environment(resources: AwsResources) -> dict[str, str]:
     }
 
 
-def install_handler_environment(resources: AwsResources) -> None:
+def install_handler_environment(resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS) -> None:
     """Give this process the functions' environment. Call it before any handler module is imported:
     Powertools and the cached clients read the environment once."""
-    os.environ.update(handler_environment(resources))
+    os.environ.update(handler_environment(resources, cors))
 
 
 def load_function_module(spec: FunctionSpec) -> ModuleType:

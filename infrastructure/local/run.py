@@ -17,6 +17,7 @@ from infrastructure.local.customer_account import DEMO_REGIONS
 from infrastructure.local.gateway.docs import DOCS_PATH
 from infrastructure.local.stack import LocalStack
 from infrastructure.local.stack_info import StackInfo
+from infrastructure.resources import DEFAULT_ALLOWED_ORIGINS
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class RunOptions:
     aws_port: int
     region: str
     info_file: Path
+    allowed_origins: tuple[str, ...] = ()  # none given: the default console dev origins
 
 
 def run_local_stack(options: RunOptions) -> int:
@@ -36,7 +38,13 @@ def run_local_stack(options: RunOptions) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _set_on_signal(stop))
 
-    stack = LocalStack(host=options.host, api_port=options.api_port, aws_port=options.aws_port, region=options.region)
+    stack = LocalStack(
+        host=options.host,
+        api_port=options.api_port,
+        aws_port=options.aws_port,
+        region=options.region,
+        allowed_origins=options.allowed_origins or DEFAULT_ALLOWED_ORIGINS,
+    )
     with stack, contextlib.ExitStack() as cleanup:
         info = stack.info
         info.write(options.info_file)

@@ -21,7 +21,7 @@ from infrastructure.local.gateway.proxy import LocalApiGateway
 from infrastructure.local.gateway.proxy_event import ApiStage
 from infrastructure.local.lambda_runtime import LambdaRuntime, install_handler_environment
 from infrastructure.local.stack_info import StackInfo
-from infrastructure.resources import API_STAGE_NAME
+from infrastructure.resources import API_STAGE_NAME, DEFAULT_ALLOWED_ORIGINS, CorsPolicy
 
 DEMO_USERNAME = "demo@cloudivize.local"
 DEMO_PASSWORD = "Cloudivize-Demo-2024!"  # noqa: S105 - the documented password of the local demo user
@@ -43,9 +43,16 @@ class LocalStack:
     """
 
     def __init__(
-        self, *, host: str = LOOPBACK, api_port: int = 0, aws_port: int = 0, region: str = DEFAULT_REGION
+        self,
+        *,
+        host: str = LOOPBACK,
+        api_port: int = 0,
+        aws_port: int = 0,
+        region: str = DEFAULT_REGION,
+        allowed_origins: tuple[str, ...] = DEFAULT_ALLOWED_ORIGINS,
     ) -> None:
         self._host, self._api_port, self._aws_port, self._region = host, api_port, aws_port, region
+        self._cors = CorsPolicy(allowed_origins=allowed_origins)  # the deployed stack's default, unless told
         self._cleanup = contextlib.ExitStack()
         self._info: StackInfo | None = None
 
@@ -86,7 +93,7 @@ class LocalStack:
         # and answers CloudTrail lookups with an empty trail (moto answers them with an error).
         cleanup.enter_context(trust_policies_enforced(resources.account_id))
         cleanup.enter_context(empty_cloudtrail_lookup())
-        install_handler_environment(resources)  # before any handler module loads
+        install_handler_environment(resources, self._cors)  # before any handler module loads
         demo_user = add_user(resources, DEMO_USERNAME, DEMO_PASSWORD)
         demo_account = seed_demo_customer_account(resources, demo_user.tenant_id)
 
@@ -95,6 +102,7 @@ class LocalStack:
             invoke=LambdaRuntime(resources).invoke,
             stage=api_stage(resources.account_id),
             openapi=openapi_document,
+            cors=self._cors,
         )
         api = ApiServer(self._host, self._api_port, gateway)
         api.start()

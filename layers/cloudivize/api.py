@@ -13,15 +13,17 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
+from aws_lambda_powertools.event_handler.api_gateway import CORSConfig, ResponseBuilder
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.event_handler.util import extract_origin_header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudivize.config import CorsSettings, cors_settings
 from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, PayloadTooLarge, problem_body
 from cloudivize.json_body import read_json_body
 from cloudivize.models.connections import PROVIDERS
@@ -120,9 +122,38 @@ def _on_unexpected(_: Exception) -> Response:
     )
 
 
+def cors_config(settings: CorsSettings | None = None) -> CORSConfig | None:
+    """Powertools' CORS headers for the configured origins (``CORS_ALLOWED_ORIGINS``), or None when there are none.
+
+    Powertools adds them to a response only when the request's Origin is one of them, and to the responses of the
+    exception handlers too (the problem+json a page must read); the preflight is API Gateway's (a mock integration).
+    """
+    settings = settings or cors_settings()
+    if not settings.allowed_origins:
+        return None
+    first, *others = settings.allowed_origins
+    return CORSConfig(
+        allow_origin=first,
+        extra_origins=others,
+        allow_headers=list(settings.allow_headers),
+        expose_headers=list(settings.expose_headers),
+        max_age=settings.max_age_seconds,
+        allow_credentials=False,  # bearer tokens, never cookies
+    )
+
+
+def _with_cors(response: Response, event: dict[str, Any]) -> Response:
+    """``response`` with the CORS headers Powertools adds, for a request refused without resolving it."""
+    cors = cors_config()
+    if cors is not None:
+        origin = extract_origin_header(APIGatewayProxyEvent(event).resolved_headers_field)
+        response.headers.update(cors.to_dict(cors.allowed_origin(origin)))  # nothing for a disallowed origin
+    return response
+
+
 def build_resolver(*routers: Router) -> APIGatewayRestResolver:
-    """A REST resolver with OpenAPI validation, the given routes and Cloudivize's error mapping."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    """A REST resolver with OpenAPI validation, CORS, the given routes and Cloudivize's error mapping."""
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
     for router in routers:
         app.include_router(router)
     app.exception_handler(RequestValidationError)(_on_validation_error)
@@ -167,7 +198,7 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCo
         readable = _readable(event)
     except CloudivizeError as refused:
         # Refused before resolving, through the one error mapping: no route sees a body it cannot trust.
-        result = ResponseBuilder(_on_domain_error(refused)).build(APIGatewayProxyEvent(event))
+        result = ResponseBuilder(_with_cors(_on_domain_error(refused), event)).build(APIGatewayProxyEvent(event))
     else:
         result = app.resolve(readable, context)
     request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")

@@ -33,4 +33,3 @@ def run_action(provider: Provider, connection: CloudConnection, request: ActionR
     count("AssetActionSucceeded", sum(r.ok for r in response.results), provider=provider.name)
     count("AssetActionFailed", sum(not r.ok for r in response.results), provider=provider.name)
     return response
-

@@ -33,6 +33,30 @@ def function_config() -> FunctionConfig:
     return FunctionConfig.model_validate(dict(os.environ))
 
 
+class CorsSettings(BaseModel):
+    """Which browser origins may read the functions' responses (the stack's CORS policy, see
+    ``infrastructure.resources.CorsPolicy``). No origins: no CORS headers."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    allowed_origins: tuple[str, ...] = Field(default=(), validation_alias="CORS_ALLOWED_ORIGINS")
+    allow_headers: tuple[str, ...] = Field(default=(), validation_alias="CORS_ALLOW_HEADERS")
+    expose_headers: tuple[str, ...] = Field(default=(), validation_alias="CORS_EXPOSE_HEADERS")
+    max_age_seconds: int | None = Field(default=None, validation_alias="CORS_MAX_AGE")
+
+    @field_validator("allowed_origins", "allow_headers", "expose_headers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+
+def cors_settings() -> CorsSettings:
+    """Read when a resolver is built (once per container, at import), so not cached here."""
+    return CorsSettings.model_validate(dict(os.environ))
+
+
 class AzureCloud(BaseModel):
     """Where Azure is: the public cloud unless told otherwise (sovereign clouds, or a test's fake).
 

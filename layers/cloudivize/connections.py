@@ -9,7 +9,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from cloudivize.errors import BadRequest, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
+from cloudivize.errors import (
+    BadRequest,
+    DuplicateConnection,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unprocessable,
+)
 from cloudivize.metrics import count_connection_event
 from cloudivize.models.connections import Connection, ConnectionPage, ConnectionPatch, Verification
 from cloudivize.providers import Providers
@@ -46,6 +53,12 @@ class Connections:
         """``request`` is one provider's create body (``models.connections.ConnectionCreate``)."""
         provider = self._providers[request.provider]
         new = provider.new_connection(request)
+        # Refused before any live call. Two concurrent first creates of the same connection may both pass this
+        # check; that race is accepted: the outcome is two working connections of one tenant to the same role,
+        # which the customer sees and can delete, whereas preventing it needs the identity in a clear key or
+        # attribute (even hashed, a role ARN or Azure id is guessable), which sealing keeps out of the table.
+        # The usual source of concurrent duplicates, a client's retry, is answered by its Idempotency-Key.
+        self._refuse_duplicate(provider, new.descriptors)
         connection_id = str(uuid.uuid4())
         now = _now()
         status, verified_at = "unverified", None
@@ -93,15 +106,19 @@ class Connections:
         _refuse_other_provider_fields(patch, provider)
 
         descriptors = provider.descriptors_type.model_validate(current.descriptors)
-        patched = provider.patched(descriptors, patch)
+        patched = provider.patched(descriptors, patch, secret_expires_at=current.secret_expires_at)
+        if provider.identity(patched.descriptors) != provider.identity(descriptors):  # e.g. other subscriptions
+            self._refuse_duplicate(provider, patched.descriptors)
         changes: dict[str, Any] = {"updated_at": _now(), **patched.changes}
         if patch.name is not None:
             changes["name"] = patch.name
         if patched.credentials is not None:
             if patch.verify:
+                # Verified with the expiry that will be stored: the one sent, or the one kept.
+                expires_at = changes.get("secret_expires_at", current.secret_expires_at)
                 connection = self._cloud_connection(
                     provider, connection_id, patched.descriptors, patched.credentials, current.regions,
-                    changes.get("secret_expires_at"), external_id=self._tenants.external_id(self._caller.tenant_id),
+                    expires_at, external_id=self._tenants.external_id(self._caller.tenant_id),
                 )  # fmt: skip
                 self._require_verified(provider, connection)
                 changes.update(status="verified", last_verified_at=_now())
@@ -158,6 +175,20 @@ class Connections:
         return record, connection
 
     # --- helpers --------------------------------------------------------------------------------------
+    def _refuse_duplicate(self, provider: Provider, descriptors: Document) -> None:
+        """409 if the tenant already has a connection with these descriptors' identity (see
+        ``Provider.identity``). The answer names the existing connection by id and name, never by the role ARN
+        or Azure ids it holds: those are sealed data."""
+        identity = provider.identity(descriptors)
+        for record in self._store.of_provider(provider.name):
+            if provider.identity(provider.descriptors_type.model_validate(record.descriptors)) == identity:
+                raise DuplicateConnection(
+                    f"Your organisation already has this connection: {record.connection_id} "
+                    f"({record.name!r}). Change that one (PATCH /connections/{record.connection_id}) "
+                    "or delete it before adding it again.",
+                    existing_connection_id=record.connection_id,
+                )
+
     def _load(self, connection_id: str) -> ConnectionRecord:
         record = self._store.get(connection_id)
         if record is None:

@@ -71,6 +71,12 @@ class Conflict(CloudivizeError):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class DuplicateConnection(Conflict):
+    """The tenant already has a connection to the same role or application (``existing_connection_id``)."""
+
+    title, slug = "Connection already exists", "duplicate-connection"
+
+
 class PreconditionFailed(CloudivizeError):
     status, title, slug = 412, "Precondition failed", "stale-version"
 

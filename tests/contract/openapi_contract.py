@@ -22,7 +22,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE
-from cloudivize.openapi import PROBLEM_STATUSES
+from cloudivize.openapi import PROBLEM_STATUSES, REQUEST_ID_HEADER
+from infrastructure.resources import PREFLIGHT_STATUS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_DOCUMENT = REPO_ROOT / "openapi.json"
@@ -67,9 +68,18 @@ class Contract:
         except PathNotFound:
             self._check_shared(response, "NotFound", label, why="the document has no such path")
         except OperationNotFound:
-            self._check_shared(response, "MethodNotAllowed", label, why="the path has no such method")
+            if request.method == "options" and response.status_code == PREFLIGHT_STATUS:
+                self._check_preflight(response, label)
+            else:
+                self._check_shared(response, "MethodNotAllowed", label, why="the path has no such method")
         except Exception as error:  # noqa: BLE001 - every openapi-core finding is reported the same way
             raise ContractViolation(f"{label}: {_findings(error)}\nbody: {response.text[:2000]}") from None
+
+    def _check_preflight(self, response: requests.Response, label: str) -> None:
+        """A CORS preflight is the gateway's, on every routed path, by the CORS policy (tests/integration/test_cors.py
+        holds its headers): no operation of the API, so no operation in the document, and never a body."""
+        if response.content or REQUEST_ID_HEADER not in response.headers:
+            raise ContractViolation(f"{label}: a preflight answers no body and carries {REQUEST_ID_HEADER}")
 
     def _check_shared(self, response: requests.Response, component: str, label: str, *, why: str) -> None:
         shared = self.document["components"]["responses"][component]

@@ -65,8 +65,8 @@ def test_app_client_is_a_public_spa_client(synth):
     assert client["AllowedOAuthFlows"] == ["code"]
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert set(client["SupportedIdentityProviders"]) == {"COGNITO", constants.AMAZON_PROVIDER_NAME}
-    assert client["CallbackURLs"] == ["http://localhost:3000/auth/callback"]
-    assert client["LogoutURLs"] == ["http://localhost:3000/"]
+    assert client["CallbackURLs"] == ["http://localhost:5173/auth/callback"]
+    assert client["LogoutURLs"] == ["http://localhost:5173/"]
 
 
 def test_client_is_created_after_the_amazon_provider(synth):

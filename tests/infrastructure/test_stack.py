@@ -48,7 +48,7 @@ def test_settings_come_from_context_with_defaults():
     ]
     assert settings.auth.domain_prefix == "cloudivize-test"
     assert settings.auth.amazon_secret_name == "cloudivize/login-with-amazon"
-    assert list(settings.auth.logout_urls) == ["http://localhost:3000/"]
+    assert list(settings.auth.logout_urls) == ["http://localhost:5173/"]
 
 
 @pytest.mark.parametrize("value", ["0", "-5"])

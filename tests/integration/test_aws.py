@@ -106,6 +106,13 @@ def test_the_demo_role_connects_verified_and_every_check_passes(api, local_stack
     session = f"arn:aws:sts::{local_stack.demo_customer_account_id}:assumed-role/{role_name}/Cloudivize-Session"
     assert checks["cloudtrail_session"]["ok"] and session in checks["cloudtrail_session"]["detail"]
 
+    again = connect(api, demo_token, local_stack.demo_role_arn, name="Demo again")
+    assert again.status_code == 409, again.text
+    assert again.json()["existing_connection_id"] == connection["id"] and connection["id"] in again.json()["detail"]
+    assert local_stack.demo_role_arn not in again.text  # the role ARN is sealed data: the id names it
+    # A tenant holds one connection per role: this one goes, so that the tests below connect it their way.
+    assert api.request("DELETE", f"/connections/{connection['id']}", token=demo_token).status_code == 204
+
 
 def test_another_tenant_cannot_use_the_demo_role_and_no_external_id_leaks(api, local_stack, info_file, demo_token):
     email = f"intruder-{uuid.uuid4().hex[:8]}@example.com"

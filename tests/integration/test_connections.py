@@ -16,6 +16,7 @@ pytestmark = pytest.mark.integration
 PASSWORD = "Another-Strong-Passw0rd!"
 AZURE_SECRET = "Kq8~integration-secret-value-42"
 ROLE_ARN = "arn:aws:iam::210987654321:role/SomeRole"
+SUBSCRIPTION_ID = "2c3d4e5f-6071-4829-a3b4-c5d6e7f8091a"
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,9 @@ def test_the_whole_lifecycle_of_a_connection(api, tenants):
 
 def test_another_tenant_sees_nothing_and_can_change_nothing(api, tenants):
     mine, theirs = tenants
-    connection = api.request("POST", "/connections", token=mine, json=aws_body(name="Mine")).json()
+    connection = api.request(
+        "POST", "/connections", token=mine, json=aws_body(name="Mine", role_arn=ROLE_ARN + "Mine")
+    ).json()
     path = f"/connections/{connection['id']}"
 
     for method, suffix, body in [
@@ -92,6 +95,7 @@ def test_another_tenant_sees_nothing_and_can_change_nothing(api, tenants):
         (json.dumps(aws_body(role_arn="arn:aws:iam::1:role/x")), 422, "role_arn"),
         (json.dumps(aws_body(external_id="mine-now")), 422, "external_id"),
         (json.dumps(azure_body(subscription_ids=["nope"])), 422, "subscription_ids.0"),
+        (json.dumps(azure_body(application_secret="too-short")), 422, "application_secret"),
     ],
 )
 def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(api, tenants, raw, status, field):
@@ -131,9 +135,10 @@ def test_the_azure_secret_never_comes_back(api, tenants):
 def test_a_retried_create_with_an_idempotency_key_creates_once(api, tenants):
     mine, _ = tenants
     key = {"Idempotency-Key": uuid.uuid4().hex}
+    once = aws_body(name="Once", role_arn=ROLE_ARN + "Once")  # a tenant holds one connection per role
 
-    first = api.request("POST", "/connections", token=mine, json=aws_body(name="Once"), headers=key)
-    retry = api.request("POST", "/connections", token=mine, json=aws_body(name="Once"), headers=key)
+    first = api.request("POST", "/connections", token=mine, json=once, headers=key)
+    retry = api.request("POST", "/connections", token=mine, json=once, headers=key)
 
     assert first.status_code == retry.status_code == 201
     assert first.json()["id"] == retry.json()["id"]
@@ -143,7 +148,9 @@ def test_a_retried_create_with_an_idempotency_key_creates_once(api, tenants):
 def test_listing_pages(api, tenants):
     _, theirs = tenants
     for index in range(3):
-        api.request("POST", "/connections", token=theirs, json=aws_body(name=f"page-{index}"))
+        api.request(
+            "POST", "/connections", token=theirs, json=aws_body(name=f"page-{index}", role_arn=f"{ROLE_ARN}{index}")
+        )
 
     first = api.get("/connections", token=theirs, params={"limit": 2}).json()
     second = api.get("/connections", token=theirs, params={"limit": 2, "next_token": first["next_token"]}).json()
@@ -167,7 +174,7 @@ def test_settings_are_per_user_and_validated(api, tenants):
 
 def test_the_table_holds_only_metadata_and_sealed_fields(api, tenants, local_stack):
     mine, _ = tenants
-    api.request("POST", "/connections", token=mine, json=azure_body(name="Scanned"))
+    api.request("POST", "/connections", token=mine, json=azure_body(name="Scanned", subscription_ids=[SUBSCRIPTION_ID]))
     table = aws_client("dynamodb", local_stack.resources.aws_endpoint_url, local_stack.resources.region)
 
     items = table.scan(TableName=local_stack.resources.table_name)["Items"]

@@ -83,7 +83,7 @@ def test_connecting_signs_in_lists_subscriptions_and_reads_the_roles(azure, ana)
 
 
 def test_a_refused_secret_is_422_with_the_checks_saying_what_to_fix(azure, ana, debug_logs):
-    wrong = "Wrong~secret-that-must-not-leak"
+    wrong = "Wro8Q~secret-that-must-not-leak-anywhere"
 
     response = connect(ana, application_secret=wrong)
 
@@ -101,8 +101,8 @@ def test_an_expired_secret_date_fails_and_a_near_one_warns(azure, ana):
     soon = (datetime.now(UTC) + timedelta(days=10)).isoformat()
     past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
 
+    expired = connect(ana, secret_expires_at=past)  # refused, so nothing stored: no duplicate of the next
     warned = connect(ana, secret_expires_at=soon)
-    expired = connect(ana, secret_expires_at=past)
 
     assert warned.status == 201
     check = checks_of(call_api("POST", f"/connections/{warned.json()['id']}/verify", claims=ana).json())

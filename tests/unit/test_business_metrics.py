@@ -43,7 +43,8 @@ def test_creating_and_verifying_connections_is_counted_by_provider(cloud, emf_li
 
     assert call_api("POST", "/connections", claims=claims, body=body).status == 201
     monkeypatch.setattr(AwsProvider, "verify", lambda self, connection: failing)
-    assert call_api("POST", "/connections", claims=claims, body=body | {"verify": True}).status == 422
+    another_role = body | {"role_arn": ROLE_ARN + "Too", "verify": True}  # the first role is connected already
+    assert call_api("POST", "/connections", claims=claims, body=another_role).status == 422
 
     metrics = _names(emf_lines())
     assert metrics["ConnectionCreated"]["ConnectionCreated"] == [1.0]

@@ -1,7 +1,9 @@
 """The local API Gateway: route, authorize, build the proxy event, invoke, translate the result.
 
 Request in, response out, no sockets (``api_server`` moves the bytes). Everything the gateway answers
-itself is problem+json, and every response carries the request id that the event carried.
+itself is problem+json, and every response carries the request id that the event carried. CORS as deployed
+(``resources.CorsPolicy``): routed paths answer their preflight without a token, and the gateway's own responses
+carry the headers the deployed gateway responses carry; the functions' responses carry Powertools' own.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from cloudivize.errors import PROBLEM_CONTENT_TYPE, problem_body
 from infrastructure.local.gateway.authorizer import SigningKeysUnavailable, Unauthorized
 from infrastructure.local.gateway.docs import DOCS_PATH, OPENAPI_PATH, SWAGGER_UI_PAGE
 from infrastructure.local.gateway.proxy_event import ApiStage, HttpRequest, api_gateway_claims, rest_proxy_event
+from infrastructure.resources import NO_CORS, PREFLIGHT_STATUS, CorsPolicy, FromRequestHeader
 from infrastructure.routes import allowed_methods, match_route
 
 # docs/architecture.md. The same name as cloudivize.api.REQUEST_ID_HEADER, which cannot be imported here: it loads
@@ -44,6 +47,8 @@ class HttpResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    # Made by the gateway itself (deployed: a gateway response), not by a method's integration.
+    made_by_gateway: bool = True
 
     def header(self, name: str) -> str | None:
         return next((value for key, value in self.headers if key.lower() == name.lower()), None)
@@ -58,11 +63,20 @@ class MalformedProxyResult(Exception):
 
 
 class LocalApiGateway:
-    def __init__(self, *, authorizer: Authorizer, invoke: Invoke, stage: ApiStage, openapi: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        *,
+        authorizer: Authorizer,
+        invoke: Invoke,
+        stage: ApiStage,
+        openapi: Callable[[], str],
+        cors: CorsPolicy = NO_CORS,
+    ) -> None:
         self._authorizer = authorizer
         self._invoke = invoke
         self._stage = stage
         self._openapi = cache(openapi)  # the handlers do not change while the stack runs
+        self._cors = cors
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
@@ -90,7 +104,25 @@ class LocalApiGateway:
             elapsed_ms,
             request_id,
         )
+        if response.made_by_gateway:
+            response = self._with_gateway_response_cors(request, response)
         return response.with_header(REQUEST_ID_HEADER, request_id)
+
+    def _with_gateway_response_cors(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        for name, value in self._cors.gateway_response_headers().items():
+            if isinstance(value, FromRequestHeader):
+                value = request.header(value.name)
+            if value:
+                response = response.with_header(name, value)
+        return response
+
+    def _preflight(self, request: HttpRequest) -> HttpResponse:
+        """What the deployed OPTIONS mock integration answers: no token needed, no function invoked."""
+        headers = self._cors.preflight_headers(request.raw_path)
+        origin = self._cors.allow_origin(request.header("Origin"))
+        if origin is not None:
+            headers["Access-Control-Allow-Origin"] = origin
+        return HttpResponse(PREFLIGHT_STATUS, tuple(headers.items()), b"", made_by_gateway=False)
 
     def _respond(self, request: HttpRequest, request_id: str, received_at: float) -> HttpResponse:
         if request.method == "GET" and request.raw_path == OPENAPI_PATH:
@@ -98,6 +130,8 @@ class LocalApiGateway:
         if request.method == "GET" and request.raw_path == DOCS_PATH:
             return _content(HTTPStatus.OK, "text/html; charset=utf-8", SWAGGER_UI_PAGE.encode())
 
+        if request.method == "OPTIONS" and self._cors.enabled and allowed_methods(request.raw_path):
+            return self._preflight(request)
         found = match_route(request.method, request.raw_path)
         if found is None:
             return _no_route(request)
@@ -154,7 +188,7 @@ def response_from_proxy_result(result: Any) -> HttpResponse:
         payload = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode()
     except binascii.Error:
         raise MalformedProxyResult("isBase64Encoded is set but the body is not base64") from None
-    return HttpResponse(status, _merged_headers(result), payload)
+    return HttpResponse(status, _merged_headers(result), payload, made_by_gateway=False)
 
 
 def _merged_headers(result: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -52,7 +52,15 @@ class AwsProvider:
             regions=request.regions,
         )
 
-    def patched(self, descriptors: AwsRole, patch: ConnectionPatch) -> PatchedConnection:
+    def identity(self, descriptors: AwsRole) -> str:
+        # IAM role names are unique within an account whatever their case or path, so two ARNs that differ
+        # only there name the same role (the partition is kept: account ids are unique per partition).
+        role = ROLE_ARN_PATTERN.match(descriptors.role_arn)
+        return f"{role['partition']}:{role['account_id']}:{role['name'].lower()}"  # type: ignore[index]
+
+    def patched(
+        self, descriptors: AwsRole, patch: ConnectionPatch, *, secret_expires_at: datetime | None
+    ) -> PatchedConnection:
         return PatchedConnection(
             descriptors=descriptors, changes={"regions": patch.regions} if patch.regions is not None else {}
         )

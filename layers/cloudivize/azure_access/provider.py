@@ -3,7 +3,7 @@ id, client secret) with a role on their subscriptions; the ids and the secret ar
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
@@ -16,6 +16,10 @@ from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage
 from cloudivize.models.connections import AzureConnectionCreate, AzureDescriptors, ConnectionPatch, Verification
 from cloudivize.providers.base import CloudConnection, Document, NewConnection, PatchedConnection, not_supported
 
+# The hint is what Azure itself shows of a secret (Microsoft Graph passwordCredential.hint: its first three
+# characters, in the portal's list of client secrets), so a customer can match the two. Secrets are at least
+# AZURE_SECRET_MIN_LENGTH (16) characters, so the hint shows at most 3/16 of one, and 3/40 of those Entra
+# issues today (models.connections says what an accepted secret is).
 SECRET_HINT_LENGTH = 3
 
 
@@ -35,6 +39,10 @@ class AzureSecret(Document):
 
 
 AzureConnection = CloudConnection[AzureApplication, AzureSecret]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _hint(secret: str) -> str:
@@ -61,17 +69,29 @@ class AzureProvider:
             secret_expires_at=request.secret_expires_at,
         )
 
-    def patched(self, descriptors: AzureApplication, patch: ConnectionPatch) -> PatchedConnection:
+    def identity(self, descriptors: AzureApplication) -> str:
+        # One application may hold several connections, one per subscription scope: a customer may want their
+        # production and test subscriptions apart. The same application over the same scope (the same set of
+        # subscriptions, or every visible one) is the same connection; overlapping scopes are two views.
+        scope = ",".join(sorted(descriptors.subscription_ids)) if descriptors.subscription_ids else "*"
+        return f"{descriptors.directory_id}/{descriptors.application_id}/{scope}"
+
+    def patched(
+        self, descriptors: AzureApplication, patch: ConnectionPatch, *, secret_expires_at: datetime | None
+    ) -> PatchedConnection:
         changes: dict = {}
         if patch.subscription_ids is not None:
             descriptors = descriptors.model_copy(update={"subscription_ids": patch.subscription_ids})
-        if patch.secret_expires_at is not None:
+        if "secret_expires_at" in patch.model_fields_set:  # a date, or null to forget the known one
             changes["secret_expires_at"] = patch.secret_expires_at
         if patch.application_secret is None:
             return PatchedConnection(descriptors=descriptors, changes=changes)
         secret = patch.application_secret.get_secret_value()
-        # The old secret's expiry says nothing about the new one: keep only a date sent with it.
-        changes.setdefault("secret_expires_at", None)
+        # A new secret keeps the known expiry unless a date (or null) is sent with it: Cloudivize knows only what
+        # it is told, and a date kept is warned about early rather than never. A date already past is the old
+        # secret's alone (Entra issues no expired secret), so it is forgotten rather than fail the new secret.
+        if "secret_expires_at" not in changes and secret_expires_at is not None and secret_expires_at <= _now():
+            changes["secret_expires_at"] = None
         return PatchedConnection(
             descriptors=descriptors.model_copy(update={"secret_hint": _hint(secret)}),
             credentials=AzureSecret(application_secret=secret),

@@ -2,19 +2,59 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StrictBool, StrictInt
 
-from cloudivize.models.fields import AwareTimestamp, AwsRegions, ConnectionName, Guid, RoleArn, SubscriptionIds
+from cloudivize.models.fields import (
+    GUID_PATTERN,
+    AwareTimestamp,
+    AwsRegions,
+    ConnectionName,
+    Guid,
+    RoleArn,
+    SubscriptionIds,
+)
 
 Provider = Literal["aws", "azure"]
 PROVIDERS: tuple[str, ...] = Provider.__args__
 ConnectionStatus = Literal["unverified", "verified", "failed"]
 
+# Microsoft Entra ID generates client secrets of 16 to 64 characters (Microsoft Graph, passwordCredential
+# secretText); those it issues today have 40 (three characters, a digit, "Q~", 34 more), older ones 32 or 44.
+# A value outside that range is no Entra secret, and a short one would be mostly shown by its hint.
+AZURE_SECRET_MIN_LENGTH, AZURE_SECRET_MAX_LENGTH = 16, 64
+AZURE_SECRET_SHAPE = (
+    f"must be the Value of a client secret of your Entra application: {AZURE_SECRET_MIN_LENGTH} to "
+    f"{AZURE_SECRET_MAX_LENGTH} characters without spaces (those Entra issues today have 40, like 'Abc8Q~' "
+    "followed by 34 more)"
+)
+_SECRET_ID = re.compile(GUID_PATTERN)
+_PRINTABLE_WITHOUT_SPACES = re.compile(r"^[\x21-\x7e]+$")
+
+
+def _azure_secret(value: SecretStr) -> SecretStr:
+    # The messages describe what a secret looks like and never quote the value sent.
+    secret = value.get_secret_value()
+    if _SECRET_ID.match(secret):
+        raise ValueError("is the secret's Secret ID (a GUID); send its Value, shown once when the secret is created")
+    if not AZURE_SECRET_MIN_LENGTH <= len(secret) <= AZURE_SECRET_MAX_LENGTH or not _PRINTABLE_WITHOUT_SPACES.match(
+        secret
+    ):
+        raise ValueError(AZURE_SECRET_SHAPE)
+    return value
+
+
 AzureSecret = Annotated[
-    SecretStr, Field(min_length=1, max_length=256, description="The application's client secret (write-only)")
+    SecretStr,
+    AfterValidator(_azure_secret),
+    Field(
+        description="The Value of the application's client secret (write-only)",
+        # Documented here, enforced by _azure_secret (which says what an Entra secret looks like).
+        json_schema_extra={"minLength": AZURE_SECRET_MIN_LENGTH, "maxLength": AZURE_SECRET_MAX_LENGTH},
+    ),
 ]
 
 
@@ -101,7 +141,11 @@ class ConnectionPatch(_Strict):
     regions: AwsRegions | None = Field(default=None, description="AWS only")
     subscription_ids: SubscriptionIds | None = Field(default=None, description="Azure only")
     application_secret: AzureSecret | None = Field(default=None, description="Azure only: rotate the secret")
-    secret_expires_at: AwareTimestamp | None = Field(default=None, description="Azure only")
+    secret_expires_at: AwareTimestamp | None = Field(
+        default=None,
+        description="Azure only: when the secret expires. Left out, the known date is kept (also when rotating); "
+        "null forgets it",
+    )
     verify: StrictBool = Field(default=True, description="Verify a rotated secret live before storing it")
 
 
@@ -115,7 +159,9 @@ class AzureDescriptors(BaseModel):
     directory_id: str
     application_id: str
     subscription_ids: list[str] | None
-    secret_hint: str = Field(description="The first characters of the secret, to tell secrets apart")
+    secret_hint: str = Field(
+        description="The secret's first 3 characters, as Azure shows them (its hint), to tell secrets apart"
+    )
     secret_expires_at: datetime | None
 
 

@@ -80,8 +80,14 @@ class Provider(Protocol):
     def new_connection(self, request: Any) -> NewConnection:
         """The parts of a new connection from this provider's create body."""
 
-    def patched(self, descriptors: Any, patch: ConnectionPatch) -> PatchedConnection:
-        """The parts a patch changes, from the stored (opened) descriptors."""
+    def identity(self, descriptors: Any) -> str:
+        """What makes two connections the same one (compared within a tenant, never stored): a tenant holds
+        one connection per identity. Computed from the opened descriptors, which stay sealed at rest."""
+
+    def patched(
+        self, descriptors: Any, patch: ConnectionPatch, *, secret_expires_at: datetime | None
+    ) -> PatchedConnection:
+        """The parts a patch changes, from the stored (opened) descriptors and the known secret expiry."""
 
     def view(self, descriptors: Any, *, regions: list[str] | None, secret_expires_at: datetime | None) -> BaseModel:
         """How the API shows a connection's descriptors (never a secret)."""

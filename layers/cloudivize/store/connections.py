@@ -22,6 +22,7 @@ from cloudivize.store.tenants import TenantStore
 _SEALED_ATTRIBUTE = {CONNECTION_DESCRIPTORS: "descriptors_sealed", CONNECTION_CREDENTIALS: "credentials_sealed"}
 _CLEAR_CHANGES = ("name", "regions", "status")
 _TIME_CHANGES = ("secret_expires_at", "last_verified_at", "updated_at")
+_SCAN_PAGE = 100  # records per query when reading all of a tenant's connections
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,16 @@ class ConnectionStore:
         """Raises ``repository.BadPageToken`` for a token this listing did not issue."""
         page = self._table.page(tenant_partition(self._tenant_id), CONNECTION_PREFIX, limit, token)
         return [self._record(item) for item in page.items], page.next_token
+
+    def of_provider(self, provider: str) -> list[ConnectionRecord]:
+        """Every connection of ``provider`` in the tenant, descriptors opened (only those: the others stay
+        sealed). Each record's data key costs one KMS call the first time a container opens it, none after."""
+        records, token = [], None
+        while True:
+            page = self._table.page(tenant_partition(self._tenant_id), CONNECTION_PREFIX, _SCAN_PAGE, token)
+            records += [self._record(item) for item in page.items if item["provider"] == provider]
+            if (token := page.next_token) is None:
+                return records
 
     def update(self, current: ConnectionRecord, changes: ConnectionChanges) -> ConnectionRecord:
         """Write ``changes`` if the record is still at ``current.version``; raises ``StaleVersion`` or
