@@ -200,3 +200,14 @@ def test_the_request_body_examples_are_whole_bodies(document):
 
     for name in ("AwsConnectionCreate", "AzureConnectionCreate", "ConnectionPatch", "ActionRequest", "UserSettings"):
         assert schemas[name]["examples"], name
+
+
+def test_a_version_the_document_calls_an_integer_is_one_the_api_takes():
+    from pydantic import ValidationError
+
+    from cloudivize.models.connections import ConnectionPatch
+
+    assert ConnectionPatch.model_validate_json('{"version": 3.0}').version == 3  # JSON Schema: 3.0 is an integer
+    for refused in ('{"version": "3"}', '{"version": true}', '{"version": 3.5}'):
+        with pytest.raises(ValidationError):
+            ConnectionPatch.model_validate_json(refused)

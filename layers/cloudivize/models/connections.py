@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, StrictBool, StrictInt
 
 from cloudivize.models.fields import (
     GUID_PATTERN,
@@ -53,9 +53,22 @@ AzureSecret = Annotated[
     Field(
         description="The Value of the application's client secret (write-only)",
         # Documented here, enforced by _azure_secret (which says what an Entra secret looks like).
-        json_schema_extra={"minLength": AZURE_SECRET_MIN_LENGTH, "maxLength": AZURE_SECRET_MAX_LENGTH},
+        json_schema_extra={
+            "minLength": AZURE_SECRET_MIN_LENGTH,
+            "maxLength": AZURE_SECRET_MAX_LENGTH,
+            # Printable ASCII without spaces, and not the secret's Secret ID (a GUID).
+            "pattern": rf"^(?!{GUID_PATTERN.strip('^$')}$)[\x21-\x7e]+$",
+        },
     ),
 ]
+
+
+def _integral(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# JSON has one number type: 3.0 is the integer 3 (as JSON Schema's "integer" says); text and booleans stay refused.
+WholeNumber = Annotated[StrictInt, BeforeValidator(_integral)]
 
 
 class _Strict(BaseModel):
@@ -134,7 +147,7 @@ class ConnectionPatch(_Strict):
         }
     )
 
-    version: StrictInt | None = Field(
+    version: WholeNumber | None = Field(
         default=None, ge=1, description="The version you read (or send it as If-Match); a stale one answers 412"
     )
     name: ConnectionName | None = None
