@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE
+from infrastructure.local.cli import DEFAULT_API_PORT, _parser
 from infrastructure.local.gateway.api_server import LISTEN_BACKLOG, MAX_REQUEST_LINE_BYTES, ApiServer, ReadTimeouts
 from infrastructure.local.gateway.authorizer import Unauthorized
 from infrastructure.local.gateway.docs import SWAGGER_UI_SCRIPT_PATH, SWAGGER_UI_STYLESHEET_PATH
@@ -263,3 +264,21 @@ def test_a_swagger_ui_file_answers_only_get_and_head(server):
 
     assert_problem(connection.getresponse(), 404)
     connection.close()
+
+
+# --- 6. The default port -------------------------------------------------------------------------------------
+
+COMMON_FRONTEND_DEV_PORTS = {3000, 4200, 5173, 8000, 8080}  # React/Next, Angular, Vite, Django/http.server, Vue
+
+
+def test_the_default_ports_are_none_of_the_common_frontend_dev_servers():
+    run = _parser().parse_args(["run"])
+
+    assert run.api_port == DEFAULT_API_PORT == 8330
+    assert {run.api_port, run.aws_port}.isdisjoint(COMMON_FRONTEND_DEV_PORTS)
+
+
+def test_the_readme_gives_the_default_api_url():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    assert f"http://127.0.0.1:{DEFAULT_API_PORT}" in readme
