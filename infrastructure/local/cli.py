@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ from infrastructure.local.run import RunOptions, run_local_stack
 from infrastructure.local.stack import LOOPBACK
 from infrastructure.local.stack_info import DEFAULT_INFO_FILE, StackNotFound, read_stack_info
 
-DEFAULT_API_PORT = 3000
+# Clear of the common frontend dev servers (3000, 4200, 5173, 8000, 8080), so a web client runs beside it.
+DEFAULT_API_PORT = 8330
 DEFAULT_AWS_PORT = 4566
 
 EXIT_NO_STACK = 1  # no running stack to talk to, or none could be started
@@ -68,15 +70,25 @@ def _token(args: argparse.Namespace) -> int:
 def _users_add(args: argparse.Namespace) -> int:
     resources = read_stack_info(args.info_file).resources
     install_handler_environment(resources)  # the trigger runs in this process
-    _print_user("Added", add_user(resources, args.email, args.password))
+    with _trigger_logs_to_stderr():
+        user = add_user(resources, args.email, args.password)
+    _print_user("Added", user)
     return 0
 
 
 def _users_confirm(args: argparse.Namespace) -> int:
     resources = read_stack_info(args.info_file).resources
     install_handler_environment(resources)
-    _print_user("Confirmed", confirm_user(resources, args.email))
+    with _trigger_logs_to_stderr():
+        user = confirm_user(resources, args.email)
+    _print_user("Confirmed", user)
     return 0
+
+
+def _trigger_logs_to_stderr() -> contextlib.AbstractContextManager[object]:
+    # The trigger logs to stdout, as Lambda functions do; here stdout is the command's answer alone. (Its logger
+    # takes sys.stdout when the handler first loads, which is inside this block.)
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def _print_user(what: str, user: LocalUser) -> None:

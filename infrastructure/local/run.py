@@ -7,8 +7,7 @@ import json
 import logging
 import shlex
 import signal
-import threading
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -33,10 +32,10 @@ class RunOptions:
 
 
 def run_local_stack(options: RunOptions) -> int:
-    stop = threading.Event()
+    stop = StopOnSignal()
     # Installed first, so a signal during start-up still ends in the same clean shutdown.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _set_on_signal(stop))
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
 
     stack = LocalStack(
         host=options.host,
@@ -45,23 +44,49 @@ def run_local_stack(options: RunOptions) -> int:
         region=options.region,
         allowed_origins=options.allowed_origins or DEFAULT_ALLOWED_ORIGINS,
     )
-    with stack, contextlib.ExitStack() as cleanup:
-        info = stack.info
-        info.write(options.info_file)
-        # A stale file would point tools at a stack that is gone.
-        cleanup.callback(options.info_file.unlink, missing_ok=True)
-        print(banner(info, options.info_file), flush=True)
-
-        stop.wait()
-        log.info("Stopping the local stack")
+    try:
+        with stack, contextlib.ExitStack() as cleanup:
+            info = stack.info
+            # Registered before the file exists: a stale file would point tools at a stack that is gone.
+            cleanup.callback(options.info_file.unlink, missing_ok=True)
+            info.write(options.info_file)
+            print(banner(info, options.info_file), flush=True)
+            _sleep_until_signalled()
+    except KeyboardInterrupt:
+        if stop.received is None:
+            raise  # not a stop signal's: not ours to swallow
+    log.info("Stopped the local stack")
     return 0
 
 
-def _set_on_signal(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    return handler
+
+class StopOnSignal:
+    """The handler of SIGINT and SIGTERM: the first signal stops the stack, every later one is ignored.
+
+    Python runs a handler in the main thread between two bytecodes, possibly inside a lock that thread holds:
+    a handler that set a ``threading.Event`` deadlocked when a second signal came while the first was being
+    handled (``make run`` passes a SIGTERM on to the process that already got it). So this one takes no lock:
+    it has the operating system ignore both signals from now on (also during the interpreter's exit, where a
+    Python handler would be gone and SIGTERM kill the process), and raises ``KeyboardInterrupt``, which unwinds
+    the main thread, wherever it is, through the stack's ordinary shutdown.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        for stop_signal in STOP_SIGNALS:
+            signal.signal(stop_signal, signal.SIG_IGN)
+        if self.received is None:
+            self.received = signum
+            raise KeyboardInterrupt
+
+
+def _sleep_until_signalled() -> None:
+    while True:
+        time.sleep(3600)  # a signal interrupts the sleep (on every platform, unlike a lock's wait)
 
 
 def banner(info: StackInfo, info_file: Path) -> str:

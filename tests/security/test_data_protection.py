@@ -12,6 +12,7 @@ APPLICATION_ID = "1a2b3c4d-5e6f-4081-9223-b4c5d6e7f809"
 SUBSCRIPTION_ID = "2c3d4e5f-6071-4829-a3b4-c5d6e7f8091a"
 AZURE_SECRET = "Q7x~Zk2-very-secret-application-secret"
 ROTATED_SECRET = "R8y~Wm3-the-rotated-application-secret"
+STALE_SECRET = "S9z~Xn4-a-secret-sent-with-a-stale-version"
 
 # Every attribute any record may carry. A new attribute must be added here on purpose, after asking:
 # is it connection information, metadata or user configuration, and is it sensitive (then: sealed)?
@@ -74,7 +75,10 @@ def scenario(cloud, debug_logs):
         claims=ana,
         body={"version": 1, "application_secret": ROTATED_SECRET, "verify": False},
     )
-    api("PATCH", f"/connections/{azure['id']}", claims=ana, body={"version": 1, "application_secret": "stale-x"})
+    stale = api(
+        "PATCH", f"/connections/{azure['id']}", claims=ana, body={"version": 1, "application_secret": STALE_SECRET}
+    )
+    assert stale.status == 412  # a stale rotation: its secret must not appear in the answer either
     api("PATCH", f"/connections/{aws['id']}", claims=ana, body={"version": 1, "name": "production"})
     api("POST", f"/connections/{aws['id']}/verify", claims=ana)
     api("PUT", "/settings", claims=ana, body={"theme": "dark", "default_regions": ["eu-west-1"]})
@@ -82,7 +86,7 @@ def scenario(cloud, debug_logs):
     api("GET", "/me", claims=bo)
 
     external_ids = [cloud.external_id(c["custom:tenant_id"]) for c in (ana, bo)]
-    secrets = [AZURE_SECRET, ROTATED_SECRET, *external_ids]
+    secrets = [AZURE_SECRET, ROTATED_SECRET, STALE_SECRET, *external_ids]
     return {"responses": responses, "logs": debug_logs, "secrets": secrets, "cloud": cloud}  # fmt: skip
 
 

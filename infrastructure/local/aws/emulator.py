@@ -3,6 +3,7 @@ creates the stack's resources in it)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import urllib.request
@@ -11,6 +12,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from infrastructure.local.aws.write_attributes import client_write_attributes_enforced
 from infrastructure.local.ports import ensure_port_free
 
 DEFAULT_REGION = "us-east-1"
@@ -37,11 +39,13 @@ def aws_client(service: str, endpoint_url: str, region: str) -> Any:
 
 
 class Emulator:
-    """The moto server, on loopback, in a background thread of this process."""
+    """The moto server, on loopback, in a background thread of this process, with Cognito's write-attribute
+    rule for app clients (``write_attributes``), which moto leaves out."""
 
     def __init__(self, host: str, port: int) -> None:
         self._host, self._port = host, port
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._rules = contextlib.ExitStack()
         self.endpoint_url = ""
 
     def start(self) -> str:
@@ -52,15 +56,21 @@ class Emulator:
         # Moto would load thousands of public AMIs into every region the stack touches (seconds each); the
         # demo account names its own image. Read when a region's EC2 backend is first made, so set it now.
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
-        # Moto's state is per process: an emulator started in a process that already used moto (a test run)
-        # must still begin with empty accounts.
-        reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310 - fixed http URL
-        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own loopback server
-            pass
+        self._rules.enter_context(client_write_attributes_enforced())
+        try:
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self.endpoint_url = f"http://{host}:{port}"
+            # Moto's state is per process: an emulator started in a process that already used moto (a test run)
+            # must still begin with empty accounts.
+            reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310 - fixed http URL
+            with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own loopback server
+                pass
+        except BaseException:
+            self._rules.close()  # moto is left as this process found it
+            raise
         return self.endpoint_url
 
     def stop(self) -> None:
         self._server.stop()
+        self._rules.close()

@@ -15,7 +15,7 @@ from infrastructure.local.aws.emulator import aws_client
 from infrastructure.local.aws.provisioning import AwsResources
 from infrastructure.local.events import post_confirmation_event
 from infrastructure.local.lambda_runtime import LambdaRuntime
-from infrastructure.resources import TENANT_ID_ATTRIBUTE
+from infrastructure.resources import PASSWORD_POLICY, TENANT_ID_ATTRIBUTE, PasswordPolicy
 
 TENANT_CLAIM = TENANT_ID_ATTRIBUTE.claim
 # The trigger's name is fixed by Cognito's role for it, not by a route.
@@ -46,15 +46,37 @@ def add_user(resources: AwsResources, email: str, password: str) -> LocalUser:
         )
     except cognito.exceptions.UsernameExistsException:
         raise UserError(f"A user with the email {email} already exists.") from None
+    except cognito.exceptions.InvalidParameterException:
+        # The pool signs in by email, so the username must be one; the attributes sent are fixed.
+        raise UserError(f"{email} is not an email address.") from None
     try:
         cognito.admin_set_user_password(
             UserPoolId=resources.user_pool_id, Username=email, Password=password, Permanent=True
         )
-    except cognito.exceptions.InvalidPasswordException as error:
+    except cognito.exceptions.InvalidPasswordException:
         # Leave no half-made user behind: the same command must work once the password is fixed.
         cognito.admin_delete_user(UserPoolId=resources.user_pool_id, Username=email)
-        raise UserError(f"The password does not meet the pool's policy: {error.response['Error']['Message']}") from None
+        raise UserError(f"The password does not meet the user pool's policy: {password_rule()}.") from None
     return confirm_user(resources, email)
+
+
+def password_rule(policy: PasswordPolicy = PASSWORD_POLICY) -> str:
+    """The pool's password policy as a person reads it, e.g. "at least 12 characters, with a digit"."""
+    required = [
+        name
+        for name, needed in (
+            ("a lowercase letter", policy.require_lowercase),
+            ("an uppercase letter", policy.require_uppercase),
+            ("a digit", policy.require_digits),
+            ("a symbol", policy.require_symbols),
+        )
+        if needed
+    ]
+    rule = f"at least {policy.min_length} characters"
+    if not required:
+        return rule
+    listed = required[0] if len(required) == 1 else f"{', '.join(required[:-1])} and {required[-1]}"
+    return f"{rule}, with {listed}"
 
 
 def confirm_user(resources: AwsResources, email: str) -> LocalUser:

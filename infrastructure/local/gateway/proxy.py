@@ -33,6 +33,9 @@ REQUEST_ID_HEADER = "X-Request-Id"
 
 log = logging.getLogger(__name__)
 
+# The methods API Gateway routes (its ANY). Methods are case-sensitive (RFC 9110): `get` is not one of them.
+GATEWAY_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+
 Invoke = Callable[[str, dict[str, Any]], Any]
 
 
@@ -125,6 +128,8 @@ class LocalApiGateway:
         return HttpResponse(PREFLIGHT_STATUS, tuple(headers.items()), b"", made_by_gateway=False)
 
     def _respond(self, request: HttpRequest, request_id: str, received_at: float) -> HttpResponse:
+        if request.method not in GATEWAY_METHODS:
+            return _unknown_method(request)
         if request.method == "GET" and request.raw_path == OPENAPI_PATH:
             return _content(HTTPStatus.OK, "application/json", self._openapi().encode())
         if request.method == "GET" and request.raw_path == DOCS_PATH:
@@ -209,6 +214,19 @@ def _no_route(request: HttpRequest) -> HttpResponse:
         HTTPStatus.METHOD_NOT_ALLOWED,
         "Method not allowed",
         f"{request.raw_path} answers {', '.join(allowed)}, not {request.method}.",
+        slug="method-not-allowed",
+    )
+    return response.with_header("Allow", ", ".join(allowed))
+
+
+def _unknown_method(request: HttpRequest) -> HttpResponse:
+    # Answered like a known method the path does not serve, whatever the path (CONNECT's target is none).
+    allowed = allowed_methods(request.raw_path)
+    served = f"; {request.raw_path} answers {', '.join(allowed)}" if allowed else ""
+    response = _problem(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        f"{request.method} is not a method this API answers{served}.",
         slug="method-not-allowed",
     )
     return response.with_header("Allow", ", ".join(allowed))
