@@ -86,6 +86,23 @@ def test_no_fastapi_validation_error_shape_remains(document):
     assert '"loc"' not in text
 
 
+def keys_in(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from keys_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from keys_in(value)
+
+
+def test_no_pydantic_constraint_is_left_as_an_unknown_keyword(document):
+    # A constraint pydantic cannot turn into JSON Schema lands as its own name, which validators silently ignore.
+    leaked = {"ge", "gt", "le", "lt", "min_length", "max_length", "multiple_of"} & set(keys_in(document["components"]))
+
+    assert leaked == set()
+
+
 def test_every_problem_is_one_shared_problem_json_response(document):
     shared = document["components"]["responses"]
 

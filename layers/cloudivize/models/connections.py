@@ -67,8 +67,9 @@ def _integral(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-# JSON has one number type: 3.0 is the integer 3 (as JSON Schema's "integer" says); text and booleans stay refused.
-WholeNumber = Annotated[StrictInt, BeforeValidator(_integral)]
+# A version is a whole number from 1. JSON has one number type: 3.0 is the integer 3 (as JSON Schema's "integer"
+# says); text and booleans stay refused.
+Version = Annotated[StrictInt, Field(ge=1), BeforeValidator(_integral)]
 
 
 class _Strict(BaseModel):
@@ -147,8 +148,8 @@ class ConnectionPatch(_Strict):
         }
     )
 
-    version: WholeNumber | None = Field(
-        default=None, ge=1, description="The version you read (or send it as If-Match); a stale one answers 412"
+    version: Version | None = Field(
+        default=None, description="The version you read (or send it as If-Match); a stale one answers 412"
     )
     name: ConnectionName | None = None
     regions: AwsRegions | None = Field(default=None, description="AWS only")
