@@ -16,6 +16,7 @@ from cloudivize.openapi import (
     BEARER_SCHEME,
     BODY_STATUSES,
     GATEWAY_STATUSES,
+    MAX_BODY_KIB,
     PARAMETER_STATUSES,
     PROBLEM_STATUSES,
     REQUEST_ID_HEADER,
@@ -188,6 +189,7 @@ def test_a_created_connection_has_its_location_and_etag_and_every_response_a_req
             headers = resolved(document, response)["headers"]
             assert resolved(document, headers[REQUEST_ID_HEADER])["required"] is True, (method, path, status)
     assert REQUEST_ID_HEADER == cloudivize_api.REQUEST_ID_HEADER
+    assert MAX_BODY_KIB * 1024 == cloudivize_api.MAX_BODY_BYTES  # the 413's description names the real limit
 
 
 def examples_in(node: Any, pointer: str = "#") -> Iterator[tuple[str, Any]]:
