@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE
+from cloudivize.json_body import BODY_METHODS
 
 JSON_CONTENT_TYPE = "application/json"
 BEARER_SCHEME = "CognitoIdToken"
@@ -293,10 +294,10 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     document["servers"] = SERVERS
     document["security"] = [{BEARER_SCHEME: []}]
     components = document.setdefault("components", {})
-    for _, _, operation in _operations(document):
+    for _, method, operation in _operations(document):
         for parameter in operation.get("parameters", []):
             parameter["schema"] = _without_null(parameter["schema"])
-        operation["responses"] = _responses(operation)
+        operation["responses"] = _responses(operation, method)
     schemas = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)  # FastAPI's 422 shape: this API answers problem+json instead
@@ -327,11 +328,13 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**variants[0], **kept}
 
 
-def _responses(operation: dict[str, Any]) -> dict[str, Any]:
+def _responses(operation: dict[str, Any], method: str) -> dict[str, Any]:
     declared: dict[str, Any] = operation["responses"]
     statuses = {int(status): response for status, response in declared.items() if not _is_powertools_422(response)}
     implied = list(GATEWAY_STATUSES)
-    if "requestBody" in operation:
+    # A body sent with any POST, PUT or PATCH is read as JSON first (cloudivize.json_body), even where the
+    # operation takes none (POST .../verify): the same refusals apply.
+    if "requestBody" in operation or method.upper() in BODY_METHODS:
         implied += BODY_STATUSES
     if operation.get("parameters"):
         implied += PARAMETER_STATUSES

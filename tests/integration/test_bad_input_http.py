@@ -60,3 +60,10 @@ def test_settings_sent_as_a_form_are_refused_and_the_saved_ones_kept(api, demo_t
 
     assert refused.status_code == 415
     assert api.get("/settings", token=demo_token).json() == saved.json()
+
+
+def test_a_body_on_an_operation_that_takes_none_is_still_read_as_json(api, demo_token):
+    # POST .../verify takes no body; one sent anyway is held to the same rule (and the document says so).
+    response = send(api, demo_token, "POST", "/connections/c-unknown/verify", "text/plain", b"verify please")
+
+    assert response.status_code == 415
