@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # needed, and the venv's comes first for every target.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install run test unit integration infra security lint synth cdk openapi clean
+.PHONY: install run test bench unit integration infra security lint synth cdk openapi clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ run: $(STAMP)
 ## The whole suite (what CI runs), on every core.
 test: $(STAMP)
 	$(PY) -m pytest -n auto $(ARGS)
+
+## Benchmarks: one "name: ratio" line per figure, measured side by side (a few minutes; not part of test).
+bench: $(STAMP)
+	$(PY) -m bench $(ARGS)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(ARGS)
