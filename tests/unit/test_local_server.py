@@ -12,6 +12,7 @@ import select
 import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,62 @@ def test_a_malformed_request_is_a_problem_never_html_and_never_echoes_the_reques
     assert "s3cret" not in json.dumps(body)
     assert response.getheader("Connection") == "close"
     assert_closed_by_server(client)
+
+
+# --- 4. One write per response, on a connection without Nagle's delay ---------------------------------------
+
+
+@dataclass
+class Sends:
+    """The server's sends, with whether TCP_NODELAY was set on the socket each went out on."""
+
+    calls: list[tuple[str, int, bool]] = field(default_factory=list)  # (method, bytes, no delay)
+
+
+@pytest.fixture
+def sends(server, monkeypatch) -> Sends:
+    """Every send the server makes (on accepted sockets, whose local port is the server's), counted as made."""
+    recorded = Sends()
+    server_port = address(server)[1]
+    for method in ("send", "sendall", "sendmsg"):
+        original = getattr(socket.socket, method)
+
+        def counted(sock, data, *args, _method=method, _original=original):
+            if sock.getsockname()[1] == server_port:
+                size = sum(len(part) for part in data) if _method == "sendmsg" else len(data)
+                no_delay = bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                recorded.calls.append((_method, size, no_delay))
+            return _original(sock, data, *args)
+
+        monkeypatch.setattr(socket.socket, method, counted)
+    return recorded
+
+
+def test_each_response_head_and_body_leave_in_one_send_on_a_socket_without_nagle(server, sends):
+    connection = http.client.HTTPConnection(*address(server), timeout=CLIENT_TIMEOUT_SECONDS)
+    sizes = []
+    for method, path in [
+        ("GET", "/no-such-route"),  # a problem from the gateway
+        ("GET", "/me"),  # 401 with a challenge
+        ("GET", SWAGGER_UI_SCRIPT_PATH),  # over a megabyte
+        ("HEAD", SWAGGER_UI_SCRIPT_PATH),  # the head alone
+    ]:
+        connection.request(method, path)
+        response = connection.getresponse()
+        body = response.read()
+        head = sum(len(f"{name}: {value}\r\n") for name, value in response.getheaders())
+        sizes.append(len(f"HTTP/1.1 {response.status} {response.reason}\r\n") + head + len(b"\r\n") + len(body))
+    connection.close()
+
+    assert sends.calls == [("sendall", size, True) for size in sizes]
+
+
+def test_a_refusal_is_one_send_too(server, sends):
+    response, client = send(server, b"GARBAGE\r\n\r\n")
+    assert_problem(response, 400)
+    assert_closed_by_server(client)
+
+    assert [(method, no_delay) for method, _, no_delay in sends.calls] == [("sendall", True)]
 
 
 # --- 5. Swagger UI's files -----------------------------------------------------------------------------------

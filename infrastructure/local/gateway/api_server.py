@@ -3,7 +3,8 @@
 Whatever reaches the port is answered as API Gateway answers it: every method goes to the gateway (which answers
 an unknown one 405), what the HTTP layer itself refuses (a malformed request line, too long a header, a body
 it will not read, a request that does not arrive in time) is problem+json with a request id, never the base
-class's HTML, and no client holds a server thread for longer than the read timeouts.
+class's HTML, and no client holds a server thread for longer than the read timeouts. Each response leaves in one
+send, on a connection with Nagle's algorithm off: nothing waits for a client's delayed ACK.
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # A refusal before the version is read (or of a request line without one) is still written as HTTP/1.x:
     # HTTP/0.9 answers have no status line and no headers, which no client of this API could read.
     default_request_version = "HTTP/1.0"
+    # TCP_NODELAY on each accepted connection: whatever is written leaves at once, never held back by Nagle's
+    # algorithm waiting for the ACK of an earlier segment.
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()
@@ -201,13 +205,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._write(response.with_header("Connection", "close"))
 
     def _write(self, response: HttpResponse) -> None:
+        """The whole response in one write (``wfile`` is unbuffered: each write is a ``send``). Written apart, the
+        head leaves at once and the body waits for its ACK (Nagle), which the client delays by up to 40 ms."""
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        # What end_headers() would write on its own, joined with the body instead.
+        head = b"".join([*self._headers_buffer, b"\r\n"])
+        self._headers_buffer = []
+        self.wfile.write(head if self.command == "HEAD" else head + response.body)
 
     def log_message(self, format: str, *args: object) -> None:
         # The gateway logs each request with its id; the base class would repeat it on stderr.
