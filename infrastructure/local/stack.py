@@ -19,7 +19,7 @@ from infrastructure.local.gateway.authorizer import CognitoAuthorizer
 from infrastructure.local.gateway.docs import openapi_document
 from infrastructure.local.gateway.proxy import LocalApiGateway
 from infrastructure.local.gateway.proxy_event import ApiStage
-from infrastructure.local.lambda_runtime import LambdaRuntime, install_handler_environment
+from infrastructure.local.lambda_runtime import LambdaContainers, LambdaRuntime, install_handler_environment
 from infrastructure.local.stack_info import StackInfo
 from infrastructure.resources import API_STAGE_NAME, DEFAULT_ALLOWED_ORIGINS, CorsPolicy
 
@@ -40,6 +40,10 @@ class LocalStack:
     ``run`` serves one until a signal; integration tests start one in the test process to patch what runs
     inside it (botocore Stubbers for refusals the emulator cannot produce). ``stop`` undoes everything
     ``start`` did, the process environment included.
+
+    The functions run in warm containers of their own (``LambdaContainers``: processes, several per function, as
+    in Lambda), unless ``functions_in_this_process``: then in this process, one invocation at a time
+    (``LambdaRuntime``), where what a test patches reaches them.
     """
 
     def __init__(
@@ -50,8 +54,10 @@ class LocalStack:
         aws_port: int = 0,
         region: str = DEFAULT_REGION,
         allowed_origins: tuple[str, ...] = DEFAULT_ALLOWED_ORIGINS,
+        functions_in_this_process: bool = False,
     ) -> None:
         self._host, self._api_port, self._aws_port, self._region = host, api_port, aws_port, region
+        self._functions_in_this_process = functions_in_this_process
         self._cors = CorsPolicy(allowed_origins=allowed_origins)  # the deployed stack's default, unless told
         self._cleanup = contextlib.ExitStack()
         self._info: StackInfo | None = None
@@ -97,9 +103,15 @@ class LocalStack:
         demo_user = add_user(resources, DEMO_USERNAME, DEMO_PASSWORD)
         demo_account = seed_demo_customer_account(resources, demo_user.tenant_id)
 
+        if self._functions_in_this_process:
+            invoke = LambdaRuntime(resources).invoke
+        else:
+            containers = LambdaContainers(resources)  # given the handler environment installed above
+            cleanup.callback(containers.close)  # after the API server has stopped taking requests
+            invoke = containers.invoke
         gateway = LocalApiGateway(
             authorizer=CognitoAuthorizer.for_user_pool(resources),
-            invoke=LambdaRuntime(resources).invoke,
+            invoke=invoke,
             stage=api_stage(resources.account_id),
             openapi=openapi_document,
             cors=self._cors,

@@ -1,8 +1,9 @@
 """The local stack, started once per session as ``make run`` starts it, and helpers to call it over HTTP.
 
 ``in_process_stack`` starts the same stack inside the test process instead (``LocalStack``, the start-up
-``run`` uses), for the tests that must patch what the functions call: refusals the emulator cannot produce
-are played with botocore Stubbers there, while requests still go over real HTTP with real tokens.
+``run`` uses), with the functions in the test process too, for the tests that must patch what the functions
+call: refusals the emulator cannot produce are played with botocore Stubbers there, while requests still go
+over real HTTP with real tokens.
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def in_process_stack() -> Iterator[StackInfo]:
     from moto.sts.responses import TokenResponse
 
     environment, assume_role = dict(os.environ), TokenResponse.assume_role
-    with LocalStack() as stack:
+    with LocalStack(functions_in_this_process=True) as stack:  # where the test's patches reach them
         yield stack.info
     # Later tests in this process (moto's mock_aws, the handlers' settings) must find it as it was.
     assert dict(os.environ) == environment
