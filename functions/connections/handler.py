@@ -69,15 +69,22 @@ def create_connection(
 ) -> Response[Connection]:
     connections = _connections()
     caller = current_caller(router)
+    written: list[Connection] = []
+
+    def create() -> dict[str, str]:
+        written.append(connections.create(body))
+        return {"connection_id": written[0].id}
+
     created = once(
         table_name=backend().config.idempotency_table_name,
         tenant_id=caller.tenant_id,
         operation="create-connection",
         key=idempotency_key,
         payload=body.model_dump(mode="json"),  # SecretStr dumps masked: no secret reaches the store
-        action=lambda: {"connection_id": connections.create(body).id},
+        action=create,
     )
-    connection = connections.get(created["connection_id"])
+    # The create answers what it wrote; only a replayed retry (nothing written now) reads the stored connection.
+    connection = written[0] if written else connections.get(created["connection_id"])
     logger.info("Connection created", extra={"connection_id": connection.id, "provider": connection.provider})
     headers = {**_etag(connection), "Location": f"/connections/{connection.id}"}
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=connection, headers=headers)

@@ -31,7 +31,10 @@ from cloudivize.repository import RecordKey, connection_key, tenant_key
 
 CACHE_MAX_AGE_SECONDS = 300.0
 CACHE_MAX_MESSAGES = 500
-CACHE_CAPACITY = 256
+# Every sealed field is one message with its own data key (its context names its record), so the cache holds one
+# entry per field read: sized for a tenant listing a thousand connections (descriptors) and using them (secrets)
+# with no KMS call while warm. An entry is a data key and its context: a few hundred bytes.
+CACHE_CAPACITY = 4096
 
 ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")
 # What is sealed, by purpose (the encryption context's third value).
@@ -76,13 +79,14 @@ class FieldSealer:
         *,
         max_age_seconds: float = CACHE_MAX_AGE_SECONDS,
         max_messages: int = CACHE_MAX_MESSAGES,
+        capacity: int = CACHE_CAPACITY,
     ) -> None:
         self._client = aws_encryption_sdk.EncryptionSDKClient(
             commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
         )
         self._materials = CachingCryptoMaterialsManager(
             master_key_provider=StrictAwsKmsMasterKeyProvider(key_ids=[key_arn]),
-            cache=LocalCryptoMaterialsCache(CACHE_CAPACITY),
+            cache=LocalCryptoMaterialsCache(capacity),
             max_age=max_age_seconds,
             max_messages_encrypted=max_messages,
         )
