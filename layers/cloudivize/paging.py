@@ -38,9 +38,10 @@ TOKEN_VERSION = 1
 # would still call "the same".
 TOKEN_TTL_SECONDS = 15 * 60
 # API Gateway takes ~10 KB of request line and headers together, the Cognito ID token being ~1-2 KB of it:
-# 6 KB of token leaves room for both. The compressed positions are held to what seals within it.
+# 6 KB of token leaves room for both. Sealing adds ~680 bytes (the Encryption SDK's header, data key and
+# signature), and the token is base64: the compressed positions are held to what seals within it.
 MAX_TOKEN_CHARS = 6144
-MAX_SEALED_PAYLOAD_CHARS = 3600
+MAX_SEALED_PAYLOAD_CHARS = 3800
 # A source whose listing keeps answering without items for the page (filtered out) is read at most this often
 # per request; the page then ends early (fewer than ``limit`` items, with a token) rather than run long.
 MAX_READS_PER_SOURCE = 20
@@ -184,6 +185,16 @@ def _remains(position: Position, read: Read, consumed: int) -> Mark | None:
     return Mark(Position(position.token, position.skip + consumed + lead), ahead=ahead, ends=read.next is None)
 
 
+def _ahead(mark: Mark, read: Read) -> Mark | None:
+    """The mark of a source read but not reached: where it was (not where the read ended, so that a token names
+    the provider tokens of the sources being shown only, and stays small), and how many items it holds from
+    there; None when it holds none."""
+    ahead = sum(entry is not None for entry in read.entries)
+    if ahead == 0:
+        return None if read.next is None else Mark(mark.position)
+    return Mark(mark.position, ahead=ahead, ends=read.next is None)
+
+
 def _planned(order: Sequence[int], marks: Mapping[int, Mark], limit: int) -> list[tuple[int, int]]:
     """The sources a later page reads at once, with how many items each is asked for: in order, every source
     known to end before the page is full, and the one after them."""
@@ -261,8 +272,8 @@ def walk(
     for place, index in enumerate(order):
         if index in failed:
             continue
-        if ended:  # not reached: keep what a read of it taught us, else its mark as it was
-            mark = _remains(known[index].position, waiting[index], 0) if waiting.get(index) else known[index]
+        if ended:  # not reached: its mark as it was, with what a read of it taught
+            mark = _ahead(known[index], waiting[index]) if waiting.get(index) else known[index]
         else:
             if index not in waiting:
                 unread = [i for i in order[place:] if i not in failed and i not in waiting]

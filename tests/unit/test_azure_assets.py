@@ -146,3 +146,51 @@ def test_resource_manager_unreachable_is_503(azure, listed):
         listed()
 
     assert raised.value.slug == "azure-unreachable"
+
+
+def resources_calls(azure, subscription):
+    return sum(path == f"/subscriptions/{subscription}/resources" for _, path in azure.calls)
+
+
+def test_pages_follow_resource_managers_next_link_and_read_each_of_its_pages_once(azure, listed):
+    azure.page_size = 1  # /resources answers one resource per page, and a nextLink to the next
+    everything = listed()
+    full_listing = {sub: resources_calls(azure, sub) for sub in (SUB_A, SUB_B)}
+    azure.calls.clear()
+
+    walked, token, pages = [], None, 0
+    while True:
+        page = listed(limit=2, next_token=token)
+        walked += page.items
+        pages += 1
+        token = page.next_token
+        if token is None:
+            break
+
+    assert [a.id for a in walked] == [a.id for a in everything.items]  # every asset once, in the same order
+    assert pages == 5 and full_listing == {SUB_A: 3, SUB_B: 1}
+    # Page 1 reads the first page of each subscription's resources (and shows none of them: the subscription and
+    # two resource groups come first); later pages read that first page once more when they reach it, then
+    # follow the nextLinks: one call more per subscription than one listing, not one listing per page.
+    assert {sub: resources_calls(azure, sub) for sub in (SUB_A, SUB_B)} == {SUB_A: 4, SUB_B: 2}
+
+
+def test_a_token_continues_only_its_connection_and_tenant(azure, listed):
+    from dataclasses import replace
+
+    token = listed(limit=2).next_token
+
+    for other in (replace(azure_connection(), connection_id="c-2"), replace(azure_connection(), tenant_id="t-2")):
+        with pytest.raises(BadRequest) as refused:
+            listed(other, limit=2, next_token=token)
+        assert "not one this listing issued" in refused.value.detail
+    assert listed(limit=2, next_token=token).items  # its own connection goes on
+
+
+def test_a_connection_whose_subscriptions_changed_refuses_the_old_token(azure, listed):
+    token = listed(limit=2).next_token
+
+    with pytest.raises(BadRequest) as refused:
+        listed(azure_connection(subscription_ids=[SUB_A]), limit=2, next_token=token)
+
+    assert "changed" in refused.value.detail
