@@ -97,7 +97,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec(
             name="assets",
             description="Live assets of a connection (never stored)",
-            access=_CLOUD_ACCESS,
+            access=_CLOUD_ACCESS | {Access.SEAL},  # its page tokens are sealed (cloudivize.paging)
             memory_mb=1024,
             timeout_seconds=29,
         ),

@@ -12,6 +12,7 @@ from cloudivize.models.assets import AssetPage
 from cloudivize.models.fields import REGION_NAME_PATTERN
 from cloudivize.observability import logger
 from cloudivize.openapi import ok, problems
+from cloudivize.paging import MAX_TOKEN_CHARS
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -35,13 +36,16 @@ def get_assets(
         str | None, Query(max_length=64, pattern=REGION_NAME_PATTERN, description="One region (AWS) or location")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    next_token: Annotated[str | None, Query(max_length=512)] = None,
+    next_token: Annotated[
+        str | None, Query(max_length=MAX_TOKEN_CHARS, description="The `next_token` of the previous page")
+    ] = None,
 ) -> AssetPage:
     service = backend()
     record, connection = service.connections(current_caller(router)).open(connection_id)
     page = list_assets(
         service.providers[record.provider],
         connection,
+        sealer=service.sealer,
         types=set(type) if type else None,
         region=region,
         limit=limit,

@@ -16,6 +16,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from functools import cache
+from typing import NoReturn
 
 import aws_encryption_sdk
 from aws_encryption_sdk import CommitmentPolicy, StrictAwsKmsMasterKeyProvider
@@ -41,6 +42,7 @@ ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")
 EXTERNAL_ID = "external_id"  # the tenant's External ID, on its META record
 CONNECTION_DESCRIPTORS = "connection_descriptors"  # role ARN and account, or Azure directory/application ids
 CONNECTION_CREDENTIALS = "connection_credentials"  # the Azure application secret
+PAGE_TOKEN = "page_token"  # noqa: S105 - a purpose, not a secret: where a connection's asset listing continues, held by the client (never stored)
 # The SDK adds the message-signing public key to the context it stores; it is not ours to compare.
 _SDK_CONTEXT_KEYS = frozenset({"aws-crypto-public-key"})
 
@@ -68,6 +70,11 @@ def external_id_context(tenant_id: str) -> SealContext:
 def connection_context(tenant_id: str, connection_id: str, purpose: str) -> SealContext:
     """``purpose`` is CONNECTION_DESCRIPTORS or CONNECTION_CREDENTIALS."""
     return _context(tenant_id, connection_key(tenant_id, connection_id), purpose)
+
+
+def page_token_context(tenant_id: str, connection_id: str) -> SealContext:
+    """A page token opens only for the tenant and the connection whose listing issued it."""
+    return _context(tenant_id, connection_key(tenant_id, connection_id), PAGE_TOKEN)
 
 
 class FieldSealer:
@@ -102,19 +109,30 @@ class FieldSealer:
 
     def open(self, sealed: str, context: SealContext) -> str:
         """The plaintext, if and only if ``sealed`` was sealed for exactly ``context``."""
+        plaintext, failure = self._decrypt(sealed, context)
+        if plaintext is None:
+            self._refuse(context, failure)
+        return plaintext
+
+    def open_held(self, sealed: str, context: SealContext) -> str | None:
+        """The plaintext of a value a client held (a page token), or None unless it was sealed for exactly
+        ``context``. A client's forged or foreign value is its mistake, not a stored field's failure: no alarm."""
+        return self._decrypt(sealed, context)[0]
+
+    def _decrypt(self, sealed: str, context: SealContext) -> tuple[str | None, str]:
         try:
             plaintext, header = self._client.decrypt(
                 source=base64.b64decode(sealed, validate=True), materials_manager=self._materials
             )
         except (AWSEncryptionSDKClientError, InvalidSignature, InvalidTag, binascii.Error, ValueError) as error:
-            self._refuse(context, type(error).__name__)
+            return None, type(error).__name__
         stored = {k: v for k, v in header.encryption_context.items() if k not in _SDK_CONTEXT_KEYS}
         if stored != context.as_encryption_context():
-            self._refuse(context, "context mismatch")
-        return plaintext.decode()
+            return None, "context mismatch"
+        return plaintext.decode(), ""
 
     @staticmethod
-    def _refuse(context: SealContext, failure: str) -> None:
+    def _refuse(context: SealContext, failure: str) -> NoReturn:
         # Never carry the ciphertext or a library message along: name only the field and the failure.
         logger.error("Sealed field did not open", extra={"purpose": context.purpose, "failure": failure})
         count("SealedFieldFailure")

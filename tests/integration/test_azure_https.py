@@ -64,10 +64,10 @@ def test_verify_list_and_operate_over_https_with_the_real_sdk(cloud, server, mon
     checks = {check["name"]: check for check in verification.json()["checks"]}
     assert checks[f"can_write:{SUB_A}"]["ok"] is True
     assert vms.status == 200, vms.text
-    assert [(a["name"], a["state"]) for a in vms.json()["items"]] == [
-        ("dev-1", "stopped"),
+    assert [(a["name"], a["state"]) for a in vms.json()["items"]] == [  # subscription by subscription (by id)
         ("web-1", "running"),
         ("web-2", "deallocated"),
+        ("dev-1", "stopped"),
     ]
     assert started.status == 200, started.text
     assert started.json()["results"] == [{"asset_id": WEB_2, "ok": True, "state": "starting", "detail": None}]

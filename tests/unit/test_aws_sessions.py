@@ -86,7 +86,7 @@ def test_a_role_without_set_source_identity_is_assumed_without_it(sts):
     assert session.source_identity is None
 
 
-def test_sessions_are_reused_until_shortly_before_they_expire(sts):
+def test_sessions_are_reused_until_shortly_before_they_expire_and_then_renewed_in_place(sts):
     sts.add_response("assume_role", assumed(15), expected(SourceIdentity="user-1"))
     sts.add_response("assume_role", assumed(2), expected(SourceIdentity="user-2"))
     sts.add_response("assume_role", assumed(15), expected(SourceIdentity="user-2"))
@@ -96,7 +96,52 @@ def test_sessions_are_reused_until_shortly_before_they_expire(sts):
     first = open_as("user-1")
     assert open_as("user-1") is first  # one AssumeRole for both
     expiring = open_as("user-2")
-    assert open_as("user-2") is not expiring  # two minutes left: renewed
+    expiry = expiring.expires_at
+    renewed = open_as("user-2")  # two minutes left: AssumeRole again
+    assert renewed is expiring and renewed.expires_at > expiry + timedelta(minutes=10)
+
+
+class _Answer:
+    """An empty DescribeRegions answer, played at the wire (botocore's before-send): the request was signed."""
+
+    def __init__(self) -> None:
+        self.signed_with: list[str] = []
+
+    def __call__(self, request, **_):
+        from botocore.awsrequest import AWSResponse
+
+        self.signed_with.append(request.headers["Authorization"].decode().split("Credential=")[1].split("/")[0])
+        body = b"<DescribeRegionsResponse><regionInfo/></DescribeRegionsResponse>"
+        return AWSResponse(request.url, 200, {}, _Raw(body))
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+
+def test_clients_are_built_once_and_sign_with_renewed_credentials(sts):
+    old, new = assumed(2), assumed(15)
+    new["Credentials"] = new["Credentials"] | {"AccessKeyId": "ASIARENEWED000000000"}
+    sts.add_response("assume_role", old, expected(SourceIdentity="user-1"))
+    sts.add_response("assume_role", new, expected(SourceIdentity="user-1"))
+    sessions = CustomerSessions(None, "us-east-1")
+    session = sessions.open(tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID)
+    answer = _Answer()
+    session.session.events.register("before-send", answer)  # before any client: every client inherits it
+
+    ec2 = session.client("ec2", "eu-west-1")
+    ec2.describe_regions()
+    renewed = sessions.open(tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID)
+    renewed.client("ec2", "eu-west-1").describe_regions()
+
+    assert renewed is session and renewed.client("ec2", "eu-west-1") is ec2
+    assert session.client("ec2", "us-east-1") is not ec2  # one client per (service, region)
+    assert answer.signed_with == ["ASIAEXAMPLE000000000", "ASIARENEWED000000000"]
+    assert "secret" not in repr(session) and "ASIA" not in repr(session)
 
 
 def test_refusal_tells_the_customer_what_to_check_without_the_external_id(sts, debug_logs):

@@ -7,16 +7,16 @@ from datetime import datetime
 
 from cloudivize.aws_access.access import home_region
 from cloudivize.aws_access.activity import cloudivize_activity
-from cloudivize.aws_access.inventory import enabled_regions
-from cloudivize.aws_access.inventory import list_assets as list_account_assets
+from cloudivize.aws_access.inventory import enabled_regions, inventory_fan_out, list_page
 from cloudivize.aws_access.operations import run_action as run_account_action
 from cloudivize.aws_access.sessions import CustomerSession, CustomerSessions
 from cloudivize.aws_access.verify import verify_aws
 from cloudivize.config import FunctionConfig
-from cloudivize.errors import Forbidden, Unprocessable
-from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset, RegionError
+from cloudivize.errors import BadRequest, Forbidden, Unprocessable
+from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset
 from cloudivize.models.connections import AwsConnectionCreate, AwsDescriptors, ConnectionPatch, Verification
 from cloudivize.models.fields import ROLE_ARN_PATTERN, known_aws_regions
+from cloudivize.paging import SCOPE_CHANGED, Cursor, Listing
 from cloudivize.providers.base import CloudConnection, Document, NewConnection, PatchedConnection
 
 
@@ -42,6 +42,7 @@ class AwsProvider:
 
     def __init__(self, sessions: CustomerSessions) -> None:
         self.sessions = sessions
+        self.fan_out = inventory_fan_out()  # the container's listing threads, shared by its requests
 
     # --- what is stored ---------------------------------------------------------------------------------
     def new_connection(self, request: AwsConnectionCreate) -> NewConnection:
@@ -95,13 +96,24 @@ class AwsProvider:
         )
 
     def list_assets(
-        self, connection: AwsConnection, *, types: set[str] | None, region: str | None
-    ) -> tuple[list[Asset], list[RegionError]]:
+        self, connection: AwsConnection, *, types: set[str] | None, region: str | None, limit: int,
+        cursor: Cursor | None,
+    ) -> Listing[Asset]:  # fmt: skip
         session, home = self.session(connection), home_region(connection.descriptors.role_arn)
-        regions = connection.regions or enabled_regions(session, home)
-        if region is not None:
-            regions = [_one_of(region, regions)]
-        return list_account_assets(session, regions=regions, home_region=home, types=types)
+        if cursor is None:  # the first page fixes the regions the listing walks through
+            regions = connection.regions or enabled_regions(session, home)
+            if region is not None:
+                regions = [_one_of(region, regions)]
+        else:
+            regions = list(cursor.scope)
+            if connection.regions is not None and not set(regions) <= set(connection.regions):
+                raise BadRequest(SCOPE_CHANGED)
+        items, errors, walked = list_page(
+            session, account=connection.descriptors.account_id, fan_out=self.fan_out, regions=regions,
+            home_region=home, types=types, limit=limit, cursor=cursor,
+        )  # fmt: skip
+        following = Cursor(scope=tuple(sorted(regions)), marks=walked.marks) if walked.marks else None
+        return Listing(items=items, errors=errors, next=following)
 
     def run_action(self, connection: AwsConnection, request: ActionRequest) -> ActionResponse:
         return run_account_action(self.session(connection), request, home_region(connection.descriptors.role_arn))

@@ -1,22 +1,28 @@
 """Live inventory of a customer's Azure subscriptions: subscriptions, resource groups, resources (type, location,
-tags) and virtual machines with their power state, in the one Asset shape.
+tags) and virtual machines with their power state, in the one Asset shape, paged.
 
-Subscriptions (and the listings within each) are queried concurrently; a subscription that fails is reported
-with its error while the others answer. Nothing is cached or stored: each request lists afresh.
+The listing's sources, in this order (the documented order of the pages): subscription by subscription (by
+id), the subscription itself, its resource groups, then its resources (virtual machines among them), each in
+the order Resource Manager lists them; a source continues from its ``nextLink``. The power state of the
+virtual machines a page shows is read for that page: one ``statusOnly`` listing of their subscription, read
+until each of them is found.
+
+Sources are read concurrently (``paging.FanOut``); a subscription that fails is reported with its error while
+the others answer. Nothing is cached or stored: each page lists live (``cloudivize.paging``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import hashlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from azure.core.exceptions import AzureError
 
 from cloudivize.azure_access.clients import AzureSession
 from cloudivize.azure_access.failures import (
-    THROTTLED_CODES,
     is_sign_in_failure,
+    is_throttled,
     is_unreachable,
     subscription_problem,
     throttled,
@@ -24,14 +30,34 @@ from cloudivize.azure_access.failures import (
     unreachable,
 )
 from cloudivize.azure_access.subscriptions import Subscription, select, visible_subscriptions
+from cloudivize.errors import BadRequest
 from cloudivize.models.assets import Asset, RegionError
+from cloudivize.paging import (
+    NOT_ISSUED,
+    SCOPE_CHANGED,
+    Cursor,
+    FanOut,
+    Position,
+    Read,
+    Source,
+    SourceFailed,
+    Walked,
+    walk,
+)
 
 SUBSCRIPTION = "Microsoft.Resources/subscriptions"
 RESOURCE_GROUP = "Microsoft.Resources/resourceGroups"
 VIRTUAL_MACHINE = "Microsoft.Compute/virtualMachines"
-MAX_WORKERS = 8
+# One application's Resource Manager calls in flight at once, across the container's requests. A request reads
+# each (listing, subscription) one call after the other; Resource Manager's limits are per subscription.
+MAX_CALLS_IN_FLIGHT_PER_APPLICATION = 32
+INVENTORY_THREADS = 64
+MAX_PAGE_SIZE = 1000  # $top: Resource Manager answers at most 1000 per page
 POWER_STATE_PREFIX = "PowerState/"
-Lister = Callable[[AzureSession, Subscription], list[Asset]]
+
+
+def inventory_fan_out() -> FanOut:
+    return FanOut(threads=INVENTORY_THREADS, per_account=MAX_CALLS_IN_FLIGHT_PER_APPLICATION, name="azure-inventory")
 
 
 def _tags(value: Any) -> dict[str, str]:
@@ -67,20 +93,6 @@ def _arm_asset(resource: Any, asset_type: str, state: str | None = None) -> Asse
     )
 
 
-def _resource_groups(session: AzureSession, subscription: Subscription) -> list[Asset]:
-    return [
-        _arm_asset(group, RESOURCE_GROUP, state=getattr(group.properties, "provisioning_state", None))
-        for group in session.resources(subscription.subscription_id).resource_groups.list()
-    ]
-
-
-def _resources(session: AzureSession, subscription: Subscription) -> list[Asset]:
-    return [
-        _arm_asset(resource, resource.type)
-        for resource in session.resources(subscription.subscription_id).resources.list()
-    ]
-
-
 def power_state(vm: Any) -> str | None:
     """ "running", "deallocated", "stopped"... from a VM's instance view (``PowerState/<state>``)."""
     statuses = getattr(getattr(vm, "instance_view", None), "statuses", None) or []
@@ -91,50 +103,134 @@ def power_state(vm: Any) -> str | None:
     return None
 
 
-def _virtual_machines(session: AzureSession, subscription: Subscription) -> list[Asset]:
-    # statusOnly=true: one call answers every VM's instance view (power state) in the subscription.
-    return [
-        _arm_asset(vm, VIRTUAL_MACHINE, state=power_state(vm))
-        for vm in session.compute(subscription.subscription_id).virtual_machines.list_all(status_only="true")
+def _group_asset(group: Any) -> Asset:
+    return _arm_asset(group, RESOURCE_GROUP, state=getattr(group.properties, "provisioning_state", None))
+
+
+def _resource_asset(resource: Any) -> Asset:
+    return _arm_asset(resource, resource.type)
+
+
+def _subscription_failure(session: AzureSession, error: AzureError, subscription_id: str, listing: str) -> RegionError:
+    """What a failure within one subscription reports; a refused credential ends the whole request instead."""
+    if is_sign_in_failure(error) and not is_unreachable(error):
+        raise translate(error, directory_id=session.directory_id, application_id=session.application_id) from None
+    code, detail = subscription_problem(error, subscription_id, session.directory_id)
+    return RegionError(region=subscription_id, service=listing, error=code, detail=detail)
+
+
+def _wanted(types: set[str] | None, location: str | None) -> Callable[[Asset], bool]:
+    kinds = {t.lower() for t in types} if types else None
+    place = location.lower() if location else None
+    return lambda asset: (kinds is None or asset.type.lower() in kinds) and (place is None or asset.region == place)
+
+
+def _one_page(paged: Any, position: Position) -> tuple[list[Any], str | None]:
+    """One page of an SDK listing from ``position`` (its nextLink, or the first page), and the next link."""
+    pages = paged.by_page(continuation_token=position.token)
+    return list(next(pages, [])), pages.continuation_token
+
+
+def _arm_source(
+    session: AzureSession,
+    subscription: Subscription,
+    listing: str,
+    list_page: Callable[[int], Any],
+    asset: Callable[[Any], Asset],
+    shown: Callable[[Asset], bool],
+) -> Source[Asset]:
+    def read(position: Position, wanted: int) -> Read[Asset]:
+        if position.token and not position.token.startswith(session.cloud.resource_manager_url):
+            raise BadRequest(NOT_ISSUED)  # only Resource Manager's own links are followed
+        try:
+            found, next_link = _one_page(list_page(min(MAX_PAGE_SIZE, position.skip + wanted)), position)
+        except AzureError as error:
+            if is_sign_in_failure(error) and not is_unreachable(error):  # the credential itself: ends the request
+                raise translate(
+                    error, directory_id=session.directory_id, application_id=session.application_id
+                ) from None
+            code, detail = subscription_problem(error, subscription.subscription_id, session.directory_id)
+            failed = RegionError(region=subscription.subscription_id, service=listing, error=code, detail=detail)
+            raise SourceFailed(failed, error) from None
+        entries = [item if shown(item) else None for item in map(asset, found)][position.skip :]
+        return Read(entries=entries, next=Position(next_link) if next_link else None)
+
+    return Source(name=f"{subscription.subscription_id}/{listing}", read=read)
+
+
+def _subscription_source(subscription: Subscription, shown: Callable[[Asset], bool]) -> Source[Asset]:
+    def read(position: Position, wanted: int) -> Read[Asset]:
+        listed = _subscription_asset(subscription)
+        return Read(entries=[listed if shown(listed) else None], next=None)
+
+    return Source(name=f"{subscription.subscription_id}/subscription", read=read, local=True)
+
+
+def sources(
+    session: AzureSession, targets: Sequence[Subscription], *, types: set[str] | None, location: str | None
+) -> list[Source[Asset]]:
+    """The listing's sources, in the documented order (see the module's docstring)."""
+    shown = _wanted(types, location)
+    kinds = {t.lower() for t in types} if types else None
+    listed: list[Source[Asset]] = []
+    for subscription in targets:
+        arm = session.resources(subscription.subscription_id)
+        if kinds is None or SUBSCRIPTION.lower() in kinds:
+            listed.append(_subscription_source(subscription, shown))
+        if kinds is None or RESOURCE_GROUP.lower() in kinds:
+            groups = lambda top, arm=arm: arm.resource_groups.list(top=top)  # noqa: E731
+            listed.append(_arm_source(session, subscription, "resourceGroups", groups, _group_asset, shown))
+        if kinds is None or kinds - {RESOURCE_GROUP.lower(), SUBSCRIPTION.lower()}:
+            resources = lambda top, arm=arm: arm.resources.list(top=top)  # noqa: E731
+            listed.append(_arm_source(session, subscription, "resources", resources, _resource_asset, shown))
+    return listed
+
+
+def _with_power_states(
+    session: AzureSession, items: list[Asset], run: Callable[[Sequence[Callable[[], Any]]], list[Any]]
+) -> tuple[list[Asset], list[RegionError]]:
+    """The page's virtual machines with their power state: per subscription of the page, its ``statusOnly``
+    listing (one call answers a page of VMs' instance views), read until each of the page's VMs is found."""
+    wanted: dict[str, set[str]] = {}
+    for asset in items:
+        if asset.type.lower() == VIRTUAL_MACHINE.lower():
+            wanted.setdefault(asset.id.split("/")[2], set()).add(asset.id.lower())
+
+    def states_of(subscription_id: str, ids: set[str]) -> dict[str, str | None] | RegionError:
+        found: dict[str, str | None] = {}
+        try:
+            listing = session.compute(subscription_id).virtual_machines.list_all(status_only="true")
+            for page in listing.by_page():
+                found.update({vm.id.lower(): power_state(vm) for vm in page if vm.id.lower() in ids})
+                if len(found) == len(ids):
+                    break
+        except AzureError as error:
+            if is_sign_in_failure(error) and not is_unreachable(error):
+                raise translate(
+                    error, directory_id=session.directory_id, application_id=session.application_id
+                ) from None
+            code, detail = subscription_problem(error, subscription_id, session.directory_id)
+            return RegionError(region=subscription_id, service="virtualMachines", error=code, detail=detail)
+        return found
+
+    states: dict[str, str | None] = {}
+    errors: list[RegionError] = []
+    calls = [lambda s=subscription, ids=ids: states_of(s, ids) for subscription, ids in sorted(wanted.items())]
+    for answer in run(calls):
+        if isinstance(answer, RegionError):
+            errors.append(answer)
+        else:
+            states.update(answer)
+    shown = [
+        asset.model_copy(update={"state": states[asset.id.lower()]}) if asset.id.lower() in states else asset
+        for asset in items
     ]
+    return shown, errors
 
 
-LISTERS: dict[str, Lister] = {
-    "resourceGroups": _resource_groups,
-    "resources": _resources,
-    "virtualMachines": _virtual_machines,
-}
-
-
-def _listings(types: set[str] | None) -> list[str]:
-    """Which listings can produce the wanted types (all of them when no type is asked for)."""
-    if types is None:
-        return list(LISTERS)
-    wanted = {t.lower() for t in types}
-    names = []
-    if RESOURCE_GROUP.lower() in wanted:
-        names.append("resourceGroups")
-    if wanted - {RESOURCE_GROUP.lower(), SUBSCRIPTION.lower()}:
-        names.append("resources")
-    if VIRTUAL_MACHINE.lower() in wanted:
-        names.append("virtualMachines")
-    return names
-
-
-def _run(
-    session: AzureSession, subscription: Subscription, name: str
-) -> tuple[list[Asset], RegionError | None, AzureError | None]:
-    try:
-        return LISTERS[name](session, subscription), None, None
-    except AzureError as error:
-        if is_sign_in_failure(error) and not is_unreachable(error):
-            return [], None, error  # the credential itself failed: that ends the request, below
-        code, detail = subscription_problem(error, subscription.subscription_id, session.directory_id)
-        return [], RegionError(region=subscription.subscription_id, service=name, error=code, detail=detail), error
-
-
-def _merge(assets: list[Asset]) -> list[Asset]:
-    """One asset per resource id (ids compare case-insensitively): a VM's power state joins its resource entry."""
+def _merged(assets: list[Asset]) -> list[Asset]:
+    """One asset per resource id on a page (ids compare case-insensitively: Resource Manager echoes the casing a
+    resource was created with, and a resource listed twice in two casings is one)."""
     merged: dict[str, Asset] = {}
     for asset in assets:
         key = asset.id.lower()
@@ -149,15 +245,29 @@ def _merge(assets: list[Asset]) -> list[Asset]:
     return list(merged.values())
 
 
-def list_assets(
+def _scope(targets: Sequence[Subscription]) -> tuple[str, ...]:
+    """What a token remembers of the subscriptions (a digest: a connection may span hundreds of them)."""
+    ids = ",".join(subscription.subscription_id.lower() for subscription in targets)
+    return (hashlib.sha256(ids.encode()).hexdigest()[:16],)
+
+
+def list_page(
     session: AzureSession,
     *,
+    fan_out: FanOut,
     subscription_ids: list[str] | None,
     types: set[str] | None,
     location: str | None,
-) -> tuple[list[Asset], list[RegionError]]:
-    """Every asset of the connection's subscriptions (of ``types``, at ``location``), sorted; plus what failed."""
+    limit: int,
+    cursor: Cursor | None,
+) -> tuple[list[Asset], list[RegionError], Walked[Asset], tuple[str, ...]]:
+    """One page of the connection's assets (of ``types``, at ``location``) in the documented order; what failed;
+    the walk (where each source continues); and the scope a token of it must name."""
     targets, invisible = select(visible_subscriptions(session), subscription_ids)
+    targets = sorted(targets, key=lambda s: s.subscription_id.lower())
+    scope = _scope(targets)
+    if cursor is not None and cursor.scope != scope:
+        raise BadRequest(SCOPE_CHANGED)
     errors = [
         RegionError(
             region=sub,
@@ -167,30 +277,15 @@ def list_assets(
         )
         for sub in invisible
     ]
-    jobs = [(subscription, name) for subscription in targets for name in _listings(types)]
-    outcomes = []
-    if jobs:
-        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs))) as pool:
-            outcomes = list(pool.map(lambda job: _run(session, *job), jobs))
-    for _, region_error, error in outcomes:
-        if error is not None and region_error is None:
-            raise translate(error, directory_id=session.directory_id, application_id=session.application_id)
-    failed = [(region_error, error) for _, region_error, error in outcomes if region_error is not None]
-    if failed and len(failed) == len(jobs):
-        first = failed[0][1]
-        if all(e.error in THROTTLED_CODES or e.error == "HTTP429" for e, _ in failed):
-            raise throttled()
-        if first is not None and all(is_unreachable(error) for _, error in failed if error is not None):
-            raise unreachable(first)
-    errors += [region_error for region_error, _ in failed]
 
-    found = [_subscription_asset(subscription) for subscription in targets]
-    found += [asset for assets, _, _ in outcomes for asset in assets]
-    wanted = {t.lower() for t in types} if types else None
-    place = location.lower() if location else None
-    assets = [
-        asset
-        for asset in _merge(found)
-        if (wanted is None or asset.type.lower() in wanted) and (place is None or asset.region == place)
-    ]
-    return sorted(assets, key=lambda a: (a.type.lower(), a.region or "", a.id.lower())), errors
+    def run(calls: Sequence[Callable[[], Any]]) -> list[Any]:
+        return fan_out.run(f"{session.directory_id}/{session.application_id}", calls)
+
+    listing = sources(session, targets, types=types, location=location)
+    walked = walk(listing, None if cursor is None else cursor.marks, limit=limit, fan_out=run)
+    if walked.all_failed(is_throttled):
+        raise throttled()
+    if walked.all_failed(is_unreachable):
+        raise unreachable(walked.failures[0].cause)
+    items, state_errors = _with_power_states(session, _merged(walked.items), run)
+    return items, (errors if cursor is None else []) + walked.errors + state_errors, walked, scope

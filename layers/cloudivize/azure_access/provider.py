@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from pydantic import SecretStr
 
 from cloudivize.azure_access.clients import AzureSession, open_session
-from cloudivize.azure_access.inventory import list_assets as list_subscription_assets
+from cloudivize.azure_access.inventory import inventory_fan_out, list_page
 from cloudivize.azure_access.operations import run_action as run_subscription_action
 from cloudivize.azure_access.verify import verify_azure
 from cloudivize.config import FunctionConfig
-from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset, RegionError
+from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset
 from cloudivize.models.connections import AzureConnectionCreate, AzureDescriptors, ConnectionPatch, Verification
+from cloudivize.paging import Cursor, Listing
 from cloudivize.providers.base import CloudConnection, Document, NewConnection, PatchedConnection, not_supported
 
 # The hint is what Azure itself shows of a secret (Microsoft Graph passwordCredential.hint: its first three
@@ -54,6 +55,9 @@ class AzureProvider:
     patch_fields = frozenset({"subscription_ids", "application_secret", "secret_expires_at"})
     descriptors_type = AzureApplication
     credentials_type = AzureSecret
+
+    def __init__(self) -> None:
+        self.fan_out = inventory_fan_out()  # the container's listing threads, shared by its requests
 
     # --- what is stored ---------------------------------------------------------------------------------
     def new_connection(self, request: AzureConnectionCreate) -> NewConnection:
@@ -127,14 +131,15 @@ class AzureProvider:
         )
 
     def list_assets(
-        self, connection: AzureConnection, *, types: set[str] | None, region: str | None
-    ) -> tuple[list[Asset], list[RegionError]]:
-        return list_subscription_assets(
-            self.session(connection),
-            subscription_ids=connection.descriptors.subscription_ids,
-            types=types,
-            location=region,
-        )
+        self, connection: AzureConnection, *, types: set[str] | None, region: str | None, limit: int,
+        cursor: Cursor | None,
+    ) -> Listing[Asset]:  # fmt: skip
+        items, errors, walked, scope = list_page(
+            self.session(connection), fan_out=self.fan_out, subscription_ids=connection.descriptors.subscription_ids,
+            types=types, location=region, limit=limit, cursor=cursor,
+        )  # fmt: skip
+        following = Cursor(scope=scope, marks=walked.marks) if walked.marks else None
+        return Listing(items=items, errors=errors, next=following)
 
     def run_action(self, connection: AzureConnection, request: ActionRequest) -> ActionResponse:
         return run_subscription_action(self.session(connection), request, connection.descriptors.subscription_ids)

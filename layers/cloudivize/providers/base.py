@@ -14,8 +14,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from cloudivize.errors import Unprocessable, VerificationUnavailable
-from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset, RegionError
+from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset
 from cloudivize.models.connections import ConnectionPatch, Verification
+from cloudivize.paging import Cursor, Listing
 
 
 class Document(BaseModel):
@@ -95,8 +96,11 @@ class Provider(Protocol):
     def verify(self, connection: CloudConnection) -> Verification: ...
 
     def list_assets(
-        self, connection: CloudConnection, *, types: set[str] | None, region: str | None
-    ) -> tuple[list[Asset], list[RegionError]]: ...
+        self, connection: CloudConnection, *, types: set[str] | None, region: str | None, limit: int,
+        cursor: Cursor | None,
+    ) -> Listing[Asset]:  # fmt: skip
+        """A page of at most ``limit`` assets (the first when ``cursor`` is None, else where ``cursor`` left the
+        listing), in the provider's documented order, and where the listing continues (``cloudivize.paging``)."""
 
     def run_action(self, connection: CloudConnection, request: ActionRequest) -> ActionResponse: ...
 
