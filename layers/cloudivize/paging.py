@@ -67,11 +67,14 @@ class Position:
 @dataclass(frozen=True)
 class Mark:
     """What a page leaves known of a source that still has items: where it continues, and, when it was read,
-    how many items it holds from there (``ahead``) and whether its listing ends after them (``ends``)."""
+    how many items it holds from there (``ahead``) and whether its listing ends after them (``ends``).
+    ``behind``: an earlier place it may continue from instead, with a shorter provider token (a source read
+    ahead past entries the query does not show), for a token that must be smaller."""
 
     position: Position = Position()
     ahead: int | None = None
     ends: bool = False
+    behind: Position | None = None
 
 
 @dataclass(frozen=True)
@@ -188,10 +191,11 @@ def _remains(position: Position, read: Read, consumed: int) -> Mark | None:
 def _ahead(mark: Mark, read: Read) -> Mark | None:
     """The mark of a source read but not reached: where it was (not where the read ended, so that a token names
     the provider tokens of the sources being shown only, and stays small), and how many items it holds from
-    there; None when it holds none."""
+    there; None when it holds none. A read that held nothing the query shows is passed over: the source
+    continues where the read ended (its former place kept as ``behind``, should the token have to shrink)."""
     ahead = sum(entry is not None for entry in read.entries)
     if ahead == 0:
-        return None if read.next is None else Mark(mark.position)
+        return None if read.next is None else Mark(read.next, behind=mark.behind or mark.position)
     return Mark(mark.position, ahead=ahead, ends=read.next is None)
 
 
@@ -308,14 +312,17 @@ def fingerprint(query: Sequence[object]) -> str:
 
 
 def _encoded_marks(marks: Mapping[int, Mark], *, hints: bool) -> list[Any]:
+    """The marks as the token holds them; without ``hints``, only where each source continues, from its earlier
+    place where it has one (``behind``): fewer and shorter provider tokens, at the cost of reading again."""
     encoded: list[Any] = []
     for index in sorted(marks):
         mark = marks[index]
-        if mark.position == Position() and (not hints or mark.ahead is None):
+        position = mark.position if hints or mark.behind is None else mark.behind
+        ahead, ends = (mark.ahead, mark.ends) if hints else (None, False)
+        if position == Position() and ahead is None:
             encoded.append(index)
         else:
-            ahead, ends = (mark.ahead, mark.ends) if hints else (None, False)
-            encoded.append([index, mark.position.token, mark.position.skip, ahead, ends])
+            encoded.append([index, position.token, position.skip, ahead, ends])
     return encoded
 
 
@@ -328,7 +335,7 @@ def seal_cursor(sealer: FieldSealer, context: SealContext, *, query: Sequence[ob
     """The next_token for ``cursor``: compressed, sealed for ``context``, URL-safe."""
     body = {"v": TOKEN_VERSION, "q": fingerprint(query), "t": int(time.time()), "s": list(cursor.scope)}
     payload = _compressed(body | {"m": _encoded_marks(cursor.marks, hints=True)})
-    if len(payload) > MAX_SEALED_PAYLOAD_CHARS:  # what is known ahead of each source is only a help: drop it
+    if len(payload) > MAX_SEALED_PAYLOAD_CHARS:  # what was learnt ahead of each source is only a help: drop it
         payload = _compressed(body | {"m": _encoded_marks(cursor.marks, hints=False)})
     if len(payload) > MAX_SEALED_PAYLOAD_CHARS:
         raise Unprocessable(

@@ -123,8 +123,9 @@ def test_a_later_page_costs_no_more_calls_than_the_first_and_the_walk_about_one_
     # Page 1 asks each of the 13 sources (S3, then 4 per region) once, plus the bucket's region and its tags.
     assert first == 15 == one_listing.total
     assert all(calls <= first for calls in later)
-    # Each source is read once more where it continues (those that were not shown on the first page).
-    assert sum(later) == 7
+    # Each source that still has items is read once more where it continues, in one call that reaches the end
+    # of what its page shows (past the items shown already).
+    assert sum(later) == 6
     assert first + sum(later) <= 1.5 * one_listing.total
 
 
@@ -137,9 +138,9 @@ def test_a_page_reads_only_the_sources_that_still_have_items(seeded):
         second = assets(customer, connection_id, f"limit=4&next_token={first['next_token']}").json()
 
     # Page 1 showed the bucket and three eu-west-1 instances; the empty sources (RDS, Lambda...) are not read
-    # again: only eu-west-1's instances, from where they were left: their first page once more, past the three
-    # shown (EC2 pages by reservation, and the first holds two instances), then the next by its NextToken.
-    assert calls == {"ec2.DescribeInstances": 2}
+    # again: only eu-west-1's instances, from where they were left: their first page once more, sized for the
+    # three shown and the four this page needs (EC2 pages by reservation, each holding one instance or more).
+    assert calls == {"ec2.DescribeInstances": 1}
     assert [a["region"] for a in second["items"]] == ["eu-west-1"] * 4
 
 

@@ -140,6 +140,33 @@ def test_a_source_showing_nothing_for_long_ends_the_page_short_with_a_token():
     assert list(walked.marks) == [0]  # the next page goes on from there
 
 
+def test_a_source_read_ahead_that_showed_nothing_continues_past_that_read():
+    shown, _ = listed("a", ["a1", "a2"])
+    # A tagging listing whose first page holds only what other sources list (None entries), then one asset.
+    filtered, filtered_reads = listed("b", [None, None, "b1"])
+
+    page1 = walk([shown, filtered], None, limit=2, fan_out=in_order)
+    page2 = walk([shown, filtered], page1.marks, limit=2, fan_out=in_order)
+
+    assert [page1.items, page2.items] == [["a1", "a2"], ["b1"]]
+    # b's first page was read at once with a's and showed nothing: it is not read again.
+    assert page1.marks == {1: Mark(Position("2"), behind=Position())}
+    assert filtered_reads == [(Position(), 2), (Position("2"), 2)]
+
+
+def test_a_token_too_long_with_read_ahead_positions_falls_back_to_the_earlier_ones(cloud):
+    sealer, context = FieldSealer(cloud.field_key_arn), page_token_context("t-1", "c-1")
+    # Twenty sources read ahead past what the query does not show, each with a long provider token: too long
+    # for a token, while their earlier places (their first pages) take a few bytes.
+    marks = {index: Mark(Position(secrets.token_urlsafe(300)), behind=Position()) for index in range(20)}
+
+    token = paging.seal_cursor(sealer, context, query=([], None), cursor=Cursor(scope=(), marks=marks))
+    opened = paging.open_cursor(sealer, context, query=([], None), token=token)
+
+    assert len(token) <= paging.MAX_TOKEN_CHARS
+    assert opened.marks == {index: Mark() for index in range(20)}
+
+
 def test_marks_of_sources_the_listing_does_not_have_are_refused():
     source, _ = listed("a", ["a1"])
 

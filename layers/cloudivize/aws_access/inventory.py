@@ -57,11 +57,11 @@ def _type_of_arn(arn: str) -> str:
 
 
 def _size(listing: str, position: Position, wanted: int) -> int:
-    """The page size to ask for: the items already shown of that page, and what the page still needs. EC2
-    counts reservations, which hold one instance or more: a page of ``wanted`` reservations is read again
-    from its token, ``position.skip`` instances passed over, and the next page follows its own token."""
+    """The page size to ask for: the items already shown of that page, and what the page still needs, so that
+    one call reaches the end of what the page shows. EC2 counts reservations, which hold one instance or more:
+    as many reservations hold at least as many instances."""
     smallest, largest = PAGE_SIZES[listing]
-    return max(smallest, min(largest, wanted if listing == "ec2" else position.skip + wanted))
+    return max(smallest, min(largest, position.skip + wanted))
 
 
 def _after(position: Position, entries: list[Asset | None], token: str | None) -> Read[Asset]:
