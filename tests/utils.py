@@ -156,3 +156,24 @@ class KmsCalls(ServiceCalls):
     """Records the KMS operations every boto client makes inside ``with KmsCalls() as calls:``."""
 
     service = "kms"
+
+
+# --- request bodies of POST /connections ---------------------------------------------------------------------
+AWS_ROLE_ARN = "arn:aws:iam::123456789012:role/CloudivizeReadOnly"
+
+
+def aws_connection_body(**overrides: Any) -> dict[str, Any]:
+    """An AWS connection's body, not verified on create (no customer account behind it) unless overridden."""
+    return {"provider": "aws", "name": "Production", "role_arn": AWS_ROLE_ARN, "verify": False} | overrides
+
+
+def azure_connection_body(*, directory_id: str, application_id: str, secret: str, **overrides: Any) -> dict[str, Any]:
+    """An Azure connection's body (secret credential), not verified on create unless overridden."""
+    return {
+        "provider": "azure",
+        "name": "Azure prod",
+        "directory_id": directory_id,
+        "application_id": application_id,
+        "application_secret": secret,
+        "verify": False,
+    } | overrides

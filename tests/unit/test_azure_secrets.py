@@ -7,7 +7,7 @@ import pytest
 
 from cloudivize.models.connections import AZURE_SECRET_MAX_LENGTH, AZURE_SECRET_MIN_LENGTH, AZURE_SECRET_SHAPE
 from tests.azure_fake import APPLICATION_ID, DIRECTORY_ID
-from tests.utils import call_api, claims_for
+from tests.utils import azure_connection_body, call_api, claims_for
 
 ANA = claims_for("tenant-secrets", "user-ana")
 SECRET = "Ab38Q~the-first-secret-0123456789-abcdef"  # 40 characters, as Entra issues them today
@@ -16,14 +16,12 @@ SHAPE_ERROR = [{"field": "application_secret", "in": "body", "type": "value_erro
 
 
 def azure_body(**overrides):
-    return {
-        "provider": "azure",
-        "name": "Subscriptions",
-        "directory_id": DIRECTORY_ID,
-        "application_id": APPLICATION_ID,
-        "application_secret": SECRET,
-        "verify": False,
-    } | overrides
+    return (
+        azure_connection_body(
+            name="Subscriptions", directory_id=DIRECTORY_ID, application_id=APPLICATION_ID, secret=SECRET
+        )
+        | overrides
+    )
 
 
 def create(**overrides):

@@ -5,28 +5,27 @@ import pytest
 from cloudivize.aws_access.provider import AwsProvider
 from cloudivize.models.connections import Check, Verification
 from cloudivize.providers.base import verification_unavailable
-from tests.utils import call_api, claims_for
+from tests.utils import AWS_ROLE_ARN, aws_connection_body, azure_connection_body, call_api, claims_for
 
 T1, T2 = claims_for("tenant-1", "user-1"), claims_for("tenant-2", "user-2", "bo@example.com")
-ROLE_ARN = "arn:aws:iam::123456789012:role/CloudivizeReadOnly"
+ROLE_ARN = AWS_ROLE_ARN
 AZURE_SECRET = "Xy98Q~s3cret-value-0123456789-abcdefghij"  # 40 characters, as Entra issues them today
 ROTATED = "Nw18Q~the-rotated-value-0123456789-abcde"
 
 
-def aws_body(**overrides):
-    return {"provider": "aws", "name": "Production", "role_arn": ROLE_ARN, "verify": False} | overrides
+aws_body = aws_connection_body
 
 
 def azure_body(**overrides):
-    return {
-        "provider": "azure",
-        "name": "Azure prod",
-        "directory_id": "11111111-2222-3333-4444-555555555555",
-        "application_id": "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE",
-        "application_secret": AZURE_SECRET,
-        "subscription_ids": ["99999999-8888-7777-6666-555555555555"],
-        "verify": False,
-    } | overrides
+    return (
+        azure_connection_body(
+            directory_id="11111111-2222-3333-4444-555555555555",
+            application_id="AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE",
+            secret=AZURE_SECRET,
+            subscription_ids=["99999999-8888-7777-6666-555555555555"],
+        )
+        | overrides
+    )
 
 
 def create(claims=T1, body=None, **headers):

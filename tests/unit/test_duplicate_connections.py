@@ -4,29 +4,21 @@ again is 409 naming the existing connection, while a retry with the same Idempot
 import pytest
 
 from cloudivize.aws_access.provider import AwsProvider
-from tests.utils import KmsCalls, call_api, claims_for
+from tests.utils import AWS_ROLE_ARN, KmsCalls, aws_connection_body, azure_connection_body, call_api, claims_for
 
 T1, T2 = claims_for("tenant-1", "user-1"), claims_for("tenant-2", "user-2", "bo@example.com")
-ROLE_ARN = "arn:aws:iam::123456789012:role/CloudivizeReadOnly"
+ROLE_ARN = AWS_ROLE_ARN
 DIRECTORY_ID = "11111111-2222-3333-4444-555555555555"
 APPLICATION_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 SUB_A, SUB_B = "99999999-8888-7777-6666-555555555555", "44444444-3333-2222-1111-000000000000"
 SECRET = "Ab38Q~the-first-secret-0123456789-abcdef"
 
 
-def aws_body(**overrides):
-    return {"provider": "aws", "name": "Production", "role_arn": ROLE_ARN, "verify": False} | overrides
+aws_body = aws_connection_body
 
 
 def azure_body(**overrides):
-    return {
-        "provider": "azure",
-        "name": "Azure prod",
-        "directory_id": DIRECTORY_ID,
-        "application_id": APPLICATION_ID,
-        "application_secret": SECRET,
-        "verify": False,
-    } | overrides
+    return azure_connection_body(directory_id=DIRECTORY_ID, application_id=APPLICATION_ID, secret=SECRET, **overrides)
 
 
 def create(body, claims=T1, **headers):
