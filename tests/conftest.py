@@ -10,26 +10,11 @@ import pytest
 from moto import mock_aws
 
 from infrastructure import constants, resources
+from infrastructure.offline import go_offline
 
-# Set before any client is created: tests must never reach a real AWS account.
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "cloudivize",
-        # moto loads thousands of public AMIs into every region it touches; the tests name their own image.
-        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-    }
-)
+go_offline()  # before any client is created: tests must never reach a real AWS account
 # The venv's bin first, as `make` puts it: the CDK's jsii runtime then starts the venv's Node, not a system one.
 os.environ["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", "")))
-os.environ.pop("AWS_PROFILE", None)
-os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 @pytest.fixture(autouse=True)
