@@ -18,6 +18,10 @@ AMAZON_PROVIDER_NAME = "LoginWithAmazon"  # Cognito's fixed name for the Login w
 ENV_TABLE_NAME = "TABLE_NAME"
 ENV_FIELD_KEY_ARN = "FIELD_KEY_ARN"
 ENV_IDEMPOTENCY_TABLE_NAME = "IDEMPOTENCY_TABLE_NAME"
+# Who may call each route, what a refusal names, the audit action: routes.route_policy() as JSON.
+ENV_ROUTE_POLICY = "ROUTE_POLICY"
+# The header naming the organization a request acts in (cloudivize.tenancy reads it; CORS allows it).
+ORGANIZATION_HEADER = "X-Cloudivize-Organization"
 
 # Idempotency records (Powertools idempotency, DynamoDB persistence layer defaults): a table of their own,
 # so that the main table holds only connection information, metadata and user configuration.

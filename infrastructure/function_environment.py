@@ -32,6 +32,7 @@ def function_environment(
     onboarding_template_url: str | None,
     azure: AzureCloud = PUBLIC_AZURE,
     cors: CorsPolicy = NO_CORS,
+    route_policy: str | None = None,
 ) -> dict[str, str]:
     """The variables ``cloudivize.config`` and Powertools read. A value given as None is left out."""
     optional = {
@@ -41,6 +42,8 @@ def function_environment(
         constants.ENV_ONBOARDING_TEMPLATE_URL: onboarding_template_url,
         constants.ENV_AZURE_AUTHORITY_HOST: azure.authority_host,
         constants.ENV_AZURE_RESOURCE_MANAGER_URL: azure.resource_manager_url,
+        # The function's routes (routes.route_policy); a trigger has none.
+        constants.ENV_ROUTE_POLICY: route_policy,
     }
     return {
         constants.ENV_TABLE_NAME: table_name,

@@ -5,12 +5,10 @@ Permissions are derived from ``FunctionSpec.access`` through ``grants.GRANTS``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, Duration, Stack, Validations
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -21,7 +19,7 @@ from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
 from infrastructure.function_environment import PUBLIC_AZURE, AzureCloud, function_environment
 from infrastructure.resources import NO_CORS, CorsPolicy
-from infrastructure.routes import FUNCTIONS, FunctionSpec
+from infrastructure.routes import FUNCTIONS, ROUTES, FunctionSpec, route_policy
 
 
 def _pascal(name: str) -> str:
@@ -93,6 +91,7 @@ class CloudivizeFunction(Construct):
                 onboarding_template_url=onboarding_template_url,
                 azure=azure,
                 cors=cors,
+                route_policy=route_policy(spec.name) if any(r.function == spec.name for r in ROUTES) else None,
             ),
         )
 
@@ -127,18 +126,6 @@ class CloudivizeFunction(Construct):
                 "cp312 manylinux aarch64 wheels, and moving runtime means rebuilding and re-testing both together.",
             )
         )
-
-    def grant_user_pool(self, user_pool: cognito.IUserPool) -> None:
-        """Grants that name the user pool, in a policy of their own.
-
-        The pool references this function (its trigger), so the function must not wait for a policy that
-        references the pool: this policy is attached to the role without a dependency from the function.
-        """
-        statements = grants.statements(
-            dataclasses.replace(self._grant_target, user_pool=user_pool), self.spec.access, on_user_pool=True
-        )
-        if statements:
-            iam.Policy(self, "UserPoolPolicy", roles=[self.role], statements=statements)
 
 
 class CloudivizeFunctions(Construct):
@@ -182,7 +169,3 @@ class CloudivizeFunctions(Construct):
 
     def __iter__(self):
         return iter(self.by_name.values())
-
-    def grant_user_pool(self, user_pool: cognito.IUserPool) -> None:
-        for function in self:
-            function.grant_user_pool(user_pool)

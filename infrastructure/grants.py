@@ -1,7 +1,7 @@
 """What each ``routes.Access`` lets a function do: one table, ``GRANTS``, from access to the statements that grant it.
 
 Every grant is written as explicit statements (no ``grant_*`` helper, which would add ``kms:ReEncrypt*`` /
-``kms:GenerateDataKey*``): a function gets exactly the DynamoDB, KMS, STS and Cognito actions its access list
+``kms:GenerateDataKey*``): a function gets exactly the DynamoDB, KMS and STS actions its access list
 names, and a function with no access gets none. An ``Access`` member missing from ``GRANTS`` stops the synth.
 """
 
@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 
 from infrastructure import constants
@@ -70,15 +69,11 @@ class GrantTarget:
     region: str
     data: DataStore
     customer_access: CustomerAccess | None
-    user_pool: cognito.IUserPool | None = None  # known only once the pool exists, see Grant.on_user_pool
 
 
 @dataclass(frozen=True)
 class Grant:
     allows: Callable[[GrantTarget], list[Allow]]
-    # The user pool names the function (its trigger), so these statements go in a policy of their own, made once
-    # the pool exists, that the function does not wait for: waiting would be a cycle.
-    on_user_pool: bool = False
 
 
 def _via_dynamodb(target: GrantTarget) -> dict[str, dict[str, str]]:
@@ -111,11 +106,6 @@ def _field_key(sid: str, actions: tuple[str, ...]) -> Callable[[GrantTarget], li
     return allows
 
 
-def _set_tenant_attribute(target: GrantTarget) -> list[Allow]:
-    assert target.user_pool is not None  # noqa: S101 - Grant.on_user_pool grants are made with the pool
-    return [Allow("SetTenantAttribute", ("cognito-idp:AdminUpdateUserAttributes",), (target.user_pool.user_pool_arn,))]
-
-
 def _assume_customer_role(target: GrantTarget) -> list[Allow]:
     """sts:AssumeRole on Cloudivize's principal, which trusts this function's role in return. The principal's
     trust names this function's role, which names nothing, so there is no cycle."""
@@ -136,7 +126,6 @@ GRANTS: dict[Access, Grant] = {
     Access.SEAL: Grant(_field_key("SealFields", SEAL_ACTIONS)),
     Access.UNSEAL: Grant(_field_key("UnsealFields", UNSEAL_ACTIONS)),
     Access.ASSUME_CUSTOMER_ROLE: Grant(_assume_customer_role),
-    Access.SET_TENANT_ATTRIBUTE: Grant(_set_tenant_attribute, on_user_pool=True),
 }
 
 
@@ -146,13 +135,11 @@ def check_granted(function: str, access: Iterable[Access]) -> None:
         raise MissingGrant(f"function {function}: no grant is defined for access {', '.join(sorted(unmapped))}")
 
 
-def statements(
-    target: GrantTarget, access: Iterable[Access], *, on_user_pool: bool = False
-) -> list[iam.PolicyStatement]:
-    """The statements granting ``access`` (those on the user pool, or all the others) to the target."""
+def statements(target: GrantTarget, access: Iterable[Access]) -> list[iam.PolicyStatement]:
+    """The statements granting ``access`` to the target."""
     merged: dict[str, Allow] = {}
     for granted, grant in GRANTS.items():
-        if granted not in access or grant.on_user_pool != on_user_pool:
+        if granted not in access:
             continue
         for allow in grant.allows(target):
             earlier = merged.pop(allow.sid, None)

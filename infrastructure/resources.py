@@ -220,7 +220,13 @@ class CorsPolicy:
     """
 
     allowed_origins: tuple[str, ...]
-    allow_headers: tuple[str, ...] = ("Authorization", "Content-Type", "Idempotency-Key", "If-Match")
+    allow_headers: tuple[str, ...] = (
+        "Authorization",
+        "Content-Type",
+        "Idempotency-Key",
+        "If-Match",
+        constants.ORGANIZATION_HEADER,
+    )
     # What a page may read beyond the CORS-safelisted headers: a record's version, where a new one is, the id to
     # quote, the bearer challenge of a 401.
     expose_headers: tuple[str, ...] = ("ETag", "Location", "X-Request-Id", "WWW-Authenticate")

@@ -6,6 +6,7 @@ from this module, so they cannot drift. Nothing here imports the function code.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -18,7 +19,6 @@ class Access(StrEnum):
     TABLE_WRITE = "table_write"
     SEAL = "seal"  # encrypt with the field-level key (kms:GenerateDataKey), context-bound
     UNSEAL = "unseal"  # decrypt with the field-level key (kms:Decrypt), context-bound
-    SET_TENANT_ATTRIBUTE = "set_tenant_attribute"  # cognito-idp:AdminUpdateUserAttributes on the pool
     IDEMPOTENCY = "idempotency"  # read/write idempotency records (retried creates)
     ASSUME_CUSTOMER_ROLE = "assume_customer_role"  # via the customer-access role, into customers' roles
 
@@ -45,11 +45,33 @@ class FunctionSpec:
     handler: str = "handler.lambda_handler"
 
 
+class Needs(StrEnum):
+    """Who may call a route: any signed-in user, or a member of the organization the request acts in with at
+    least this role (``cloudivize.roles.Role`` has the same values, in this order; a test keeps them equal)."""
+
+    SIGNED_IN = "signed_in"
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # API Gateway resource path, e.g. "/connections/{id}"
+    path: str  # API Gateway resource path, e.g. "/connections/{connection_id}"
     function: str  # a key of FUNCTIONS
+    # Who may call it (None: undeclared, which the functions refuse and a test forbids).
+    needs: Needs | None = None
+    # What a refusal names as needing the role, e.g. "Running actions" (routes above viewer).
+    doing: str = ""
+    # The audit trail's action for a state-changing route, e.g. "connection.created".
+    audit: str | None = None
+
+    @property
+    def key(self) -> str:
+        """How the functions name the route: API Gateway's method and resource path."""
+        return f"{self.method} {self.path}"
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -64,11 +86,17 @@ _CLOUD_ACCESS = frozenset({Access.TABLE_READ, Access.UNSEAL, Access.ASSUME_CUSTO
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
-        FunctionSpec(name="me", description="Who is calling: GET /me"),
+        FunctionSpec(name="me", description="Who is calling: GET /me", access=frozenset({Access.TABLE_READ})),
         FunctionSpec(
             name="settings",
             description="The caller's user configuration: GET/PUT /settings",
             access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE}),
+        ),
+        FunctionSpec(
+            name="organizations",
+            description="Organizations and their members: create, rename, delete; roles, removal, leaving",
+            # A new organization gets its External ID, sealed.
+            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL}),
         ),
         FunctionSpec(
             name="connections",
@@ -86,8 +114,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
         FunctionSpec(
             name="post_confirmation",
-            description="Cognito post-confirmation trigger: creates the tenant and its External ID",
-            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.SET_TENANT_ATTRIBUTE}),
+            description="Cognito post-confirmation trigger: creates the user's organization and its External ID",
+            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL}),
         ),
         FunctionSpec(
             name="onboarding",
@@ -116,22 +144,50 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 }
 
 # Functions that API Gateway invokes (every route needs the Cognito authorizer). Triggers are not here.
+# Who may call each route is declared here, once (docs/architecture.md, "Organizations and roles").
+_CONNECTIONS = "Changing connections"
+_MEMBERS = "Managing members"
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/me", "me"),
-    Route("GET", "/settings", "settings"),
-    Route("PUT", "/settings", "settings"),
-    Route("POST", "/connections", "connections"),
-    Route("GET", "/connections", "connections"),
-    Route("GET", "/connections/{connection_id}", "connections"),
-    Route("PATCH", "/connections/{connection_id}", "connections"),
-    Route("DELETE", "/connections/{connection_id}", "connections"),
-    Route("POST", "/connections/{connection_id}/verify", "connections"),
-    Route("GET", "/onboarding/aws", "onboarding"),
-    Route("GET", "/onboarding/azure", "onboarding"),
-    Route("GET", "/connections/{connection_id}/assets", "assets"),
-    Route("POST", "/connections/{connection_id}/actions", "actions"),
-    Route("GET", "/connections/{connection_id}/activity", "activity"),
+    Route("GET", "/me", "me", Needs.SIGNED_IN),
+    Route("PUT", "/me/organization", "organizations", Needs.VIEWER, audit="member.default_chosen"),
+    Route("GET", "/settings", "settings", Needs.SIGNED_IN),
+    Route("PUT", "/settings", "settings", Needs.SIGNED_IN),
+    Route("GET", "/organizations", "organizations", Needs.SIGNED_IN),
+    Route("POST", "/organizations", "organizations", Needs.SIGNED_IN, audit="organization.created"),
+    Route("GET", "/organization", "organizations", Needs.VIEWER),
+    Route("PATCH", "/organization", "organizations", Needs.OWNER, "Renaming the organization", "organization.renamed"),
+    Route("DELETE", "/organization", "organizations", Needs.OWNER, "Deleting the organization", "organization.deleted"),
+    Route("GET", "/members", "organizations", Needs.VIEWER),
+    Route("PATCH", "/members/{user_id}", "organizations", Needs.ADMIN, "Changing roles", "member.role_changed"),
+    # Anyone may leave; removing someone else needs the admin role (the organizations function holds that rule).
+    Route("DELETE", "/members/{user_id}", "organizations", Needs.VIEWER, _MEMBERS, "member.removed"),
+    Route("POST", "/connections", "connections", Needs.ADMIN, _CONNECTIONS, "connection.created"),
+    Route("GET", "/connections", "connections", Needs.VIEWER),
+    Route("GET", "/connections/{connection_id}", "connections", Needs.VIEWER),
+    Route("PATCH", "/connections/{connection_id}", "connections", Needs.ADMIN, _CONNECTIONS, "connection.updated"),
+    Route("DELETE", "/connections/{connection_id}", "connections", Needs.ADMIN, _CONNECTIONS, "connection.deleted"),
+    Route(
+        "POST", "/connections/{connection_id}/verify", "connections", Needs.ADMIN, _CONNECTIONS, "connection.verified"
+    ),
+    Route("GET", "/onboarding/aws", "onboarding", Needs.ADMIN, "Onboarding an AWS account"),
+    Route("GET", "/onboarding/azure", "onboarding", Needs.ADMIN, "Onboarding Azure"),
+    Route("GET", "/connections/{connection_id}/assets", "assets", Needs.VIEWER),
+    Route("POST", "/connections/{connection_id}/actions", "actions", Needs.OPERATOR, "Running actions", "asset.action"),
+    Route("GET", "/connections/{connection_id}/activity", "activity", Needs.VIEWER),
 )
+
+
+def route_policy(function: str | None = None) -> str:
+    """What the functions enforce, as they read it (``ROUTE_POLICY``): per route key, who may call it, what a
+    refusal names, and the audit action. ``function``: only that function's routes; None: every route."""
+    return json.dumps(
+        {
+            route.key: {"needs": route.needs, "doing": route.doing, "audit": route.audit}
+            for route in ROUTES
+            if function is None or route.function == function
+        },
+        separators=(",", ":"),
+    )
 
 
 def match_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:

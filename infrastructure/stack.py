@@ -139,8 +139,6 @@ class CloudivizeStack(Stack):
             config=config.auth,
             post_confirmation=functions[POST_CONFIRMATION_FUNCTION].function,
         )
-        # After the pool, which names its trigger: see CloudivizeFunction.grant_user_pool.
-        functions.grant_user_pool(auth.user_pool)
         api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, config=config.api)
         Observability(self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=config.alarm_email)
 

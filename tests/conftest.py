@@ -11,6 +11,8 @@ from moto import mock_aws
 
 from infrastructure import constants, resources
 from infrastructure.offline import go_offline
+from infrastructure.routes import route_policy
+from tests.utils import SIGNED_UP
 
 go_offline()  # before any client is created: tests must never reach a real AWS account
 # The venv's bin first, as `make` puts it: the CDK's jsii runtime then starts the venv's Node, not a system one.
@@ -20,18 +22,19 @@ os.environ["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), os.envir
 @pytest.fixture(autouse=True)
 def _fresh_cached_clients():
     """Clients and settings are cached per warm container; each test is a new container."""
-    from cloudivize import composition, config, crypto, idempotency, identity, repository
+    from cloudivize import composition, config, crypto, idempotency, repository, tenancy
 
     caches = (
         config.function_config,
         composition.backend,
         crypto.sealer_for,
-        identity._cognito,
+        tenancy.route_policy,
         repository._table,
         idempotency._run_once,
     )
     for cached in caches:
         cached.cache_clear()
+    SIGNED_UP.clear()
     yield
     for cached in caches:
         cached.cache_clear()
@@ -63,6 +66,9 @@ def debug_logs(caplog):
     logger.removeHandler(handler)
 
 
+SIGN_UP_KINDS = {"tenant", "member", "membership", "profile"}
+
+
 @dataclass
 class FakeCloud:
     table_name: str
@@ -75,6 +81,10 @@ class FakeCloud:
 
     def items(self) -> list[dict]:
         return self.table.scan()["Items"]
+
+    def items_beyond_sign_up(self) -> list[dict]:
+        """What requests wrote: every item but the organizations and memberships sign-up made."""
+        return [item for item in self.items() if item.get("kind") not in SIGN_UP_KINDS]
 
     def add_user(self, email: str) -> dict:
         cognito = boto3.client("cognito-idp")
@@ -105,7 +115,9 @@ class FakeCloud:
             user_attributes={"sub": user["sub"], "email": email, "email_verified": "true"},
         )
         handler.lambda_handler(event, LambdaContext())
-        return claims_for(self.user_attributes(user["username"])["custom:tenant_id"], user["sub"], email)
+        from cloudivize.tenants import tenant_id_for_first_user
+
+        return claims_for(tenant_id_for_first_user(self.user_pool_id, user["sub"]), user["sub"], email)
 
     def external_id(self, tenant_id: str) -> str:
         from cloudivize.crypto import FieldSealer
@@ -142,6 +154,7 @@ def cloud(monkeypatch) -> FakeCloud:
         monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "cloudivize-unit-idempotency")
         monkeypatch.setenv(constants.ENV_CUSTOMER_ACCESS_ROLE_ARN, PRINCIPAL_ARN)
         monkeypatch.setenv(constants.ENV_ONBOARDING_TEMPLATE_URL, TEMPLATE_URL)
+        monkeypatch.setenv(constants.ENV_ROUTE_POLICY, route_policy())
         yield FakeCloud(table_name="cloudivize-unit", field_key_arn=key_arn, user_pool_id=pool_id)
 
 

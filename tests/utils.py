@@ -28,17 +28,57 @@ class LambdaContext:
         return 10_000
 
 
+# Where a test's claims say which organization the user was signed up into: ``call_api`` makes it (with the user
+# as an owner) the first time it sees the user, as the post-confirmation trigger does at sign-up. The functions
+# never read it: authority comes from the membership in the table.
+TEST_ORGANIZATION_CLAIM = "custom:tenant_id"
+
+
 def claims_for(tenant_id: str, user_id: str = "user-1", email: str = "ana@example.com") -> dict[str, str]:
     return api_gateway_claims(
         {
             "sub": user_id,
             "cognito:username": user_id,
             "email": email,
-            "custom:tenant_id": tenant_id,
+            "email_verified": "true",
+            TEST_ORGANIZATION_CLAIM: tenant_id,
             "token_use": "id",
             "exp": int(time.time()) + 3600,
         }
     )
+
+
+SIGNED_UP: set[str] = set()  # users seen in this test (tests/conftest.py empties it for each test)
+
+
+def signed_up(claims: dict[str, str] | None, *, role: str = "owner") -> None:
+    """The claims' user as sign-up leaves them: a member (``role``) of the organization their claims name, which
+    exists. Only for a user the table has never seen (a member removed by a test stays removed)."""
+    if not claims or TEST_ORGANIZATION_CLAIM not in claims or claims["sub"] in SIGNED_UP:
+        return
+    SIGNED_UP.add(claims["sub"])
+    from cloudivize.composition import backend
+    from cloudivize.organizations import create_organization
+    from cloudivize.roles import Role
+    from cloudivize.store.memberships import Member
+
+    service = backend()
+    user_id, tenant_id = claims["sub"], claims[TEST_ORGANIZATION_CLAIM]
+    if service.table.query_all(f"USER#{user_id}"):
+        return
+    made = create_organization(
+        service.tenants, service.memberships, tenant_id=tenant_id, name=f"Org {tenant_id}", owner_id=user_id,
+        owner_email=claims.get("email"), make_default=True,
+    )  # fmt: skip
+    if not made:
+        member = Member(user_id=user_id, email=claims.get("email"), role=Role(role), joined_at=_now())
+        service.memberships.join(tenant_id, member, make_default=True)
+
+
+def _now():
+    import datetime
+
+    return datetime.datetime.now(datetime.UTC)
 
 
 @dataclass
@@ -63,6 +103,7 @@ def call_api(
     default_content_type: bool = True,
 ) -> ApiResponse:
     """Route like API Gateway (the shared route table), build its event, invoke the function's handler."""
+    signed_up(claims)
     matched = match_route(method, path)
     assert matched, f"no route for {method} {path}"
     route, parameters = matched

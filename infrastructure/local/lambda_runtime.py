@@ -42,7 +42,7 @@ from infrastructure.local.aws.provisioning import AwsResources
 from infrastructure.local.lambda_container import LambdaContext
 from infrastructure.local.shared_layer import make_layer_importable
 from infrastructure.resources import DEFAULT_ALLOWED_ORIGINS, CorsPolicy
-from infrastructure.routes import FUNCTIONS, FunctionSpec
+from infrastructure.routes import FUNCTIONS, FunctionSpec, route_policy
 
 __all__ = [
     "ContainerLost",
@@ -88,6 +88,7 @@ def handler_environment(resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS
             customer_access_role_arn=resources.customer_access_role_arn,
             onboarding_template_url=resources.onboarding_template_url,
             cors=cors,
+            route_policy=route_policy(),  # every function's routes: one environment serves them all here
         ),
         # Provided by the Lambda runtime.
         "AWS_REGION": resources.region,

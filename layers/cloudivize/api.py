@@ -23,12 +23,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudivize.composition import backend
 from cloudivize.config import CorsSettings, cors_settings
 from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, PayloadTooLarge, problem_body
 from cloudivize.json_body import read_json_body
 from cloudivize.models.connections import PROVIDERS
 from cloudivize.observability import logger, metrics, tracer
 from cloudivize.openapi import published_document
+from cloudivize.tenancy import Caller, acting_as, authorize
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # Far above any valid request (a connection or settings document is a few KiB), far below API Gateway's 10 MB.
@@ -192,15 +194,24 @@ def _readable(event: dict[str, Any]) -> dict[str, Any]:
     return read_json_body(event)
 
 
+def _authorized(event: dict[str, Any]) -> Caller:
+    """The caller, allowed by the route's rule in the organization the request acts in (``cloudivize.tenancy``)."""
+    service = backend()
+    return authorize(event, roles_of=service.memberships.of_user, organization_name=service.tenants.name)
+
+
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Resolve one API Gateway event and stamp the response with the request id."""
+    """Authorize and resolve one API Gateway event, and stamp the response with the request id."""
     try:
+        caller = _authorized(event)
         readable = _readable(event)
     except CloudivizeError as refused:
-        # Refused before resolving, through the one error mapping: no route sees a body it cannot trust.
+        # Refused before resolving, through the one error mapping: no route runs for a caller without the role,
+        # nor sees a body it cannot trust.
         result = ResponseBuilder(_with_cors(_on_domain_error(refused), event)).build(APIGatewayProxyEvent(event))
     else:
-        result = app.resolve(readable, context)
+        with acting_as(caller):
+            result = app.resolve(readable, context)
     request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
     if "multiValueHeaders" in result:
         result["multiValueHeaders"][REQUEST_ID_HEADER] = [request_id]

@@ -12,9 +12,11 @@ from functools import cache
 from cloudivize.config import FunctionConfig, function_config
 from cloudivize.connections import Connections
 from cloudivize.crypto import FieldSealer, sealer_for
+from cloudivize.organizations import Organizations
 from cloudivize.providers import Providers
 from cloudivize.repository import Table
 from cloudivize.store.connections import ConnectionStore
+from cloudivize.store.memberships import MembershipStore
 from cloudivize.store.tenants import TenantStore
 from cloudivize.store.user_settings import UserSettingsStore
 from cloudivize.tenancy import Caller
@@ -37,12 +39,19 @@ class Backend:
     def tenants(self) -> TenantStore:
         return TenantStore(self.table, self.sealer)
 
+    @property
+    def memberships(self) -> MembershipStore:
+        return MembershipStore(self.table)
+
+    def organizations(self, caller: Caller) -> Organizations:
+        return Organizations(self.table, self.tenants, self.memberships, caller)
+
     def connections(self, caller: Caller) -> Connections:
-        store = ConnectionStore(self.table, self.sealer, caller.tenant_id)
+        store = ConnectionStore(self.table, self.sealer, caller.organization_id)
         return Connections(store, self.tenants, self.providers, caller)
 
     def user_settings(self, caller: Caller) -> UserSettingsStore:
-        return UserSettingsStore(self.table, caller.tenant_id, caller.user_id)
+        return UserSettingsStore(self.table, caller.user_id)
 
 
 @cache

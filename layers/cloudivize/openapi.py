@@ -22,6 +22,7 @@ from typing import Any
 
 from cloudivize.errors import PROBLEM_CONTENT_TYPE
 from cloudivize.json_body import BODY_METHODS
+from cloudivize.tenancy import ORGANIZATION_HEADER
 
 JSON_CONTENT_TYPE = "application/json"
 BEARER_SCHEME = "CognitoIdToken"
@@ -80,6 +81,7 @@ PROBLEM_STATUSES: dict[int, ProblemStatus] = {
         "The connection changed since you read it: read it again, reapply your change and retry.",
     ),
     413: ProblemStatus("PayloadTooLarge", f"The request body is larger than {MAX_BODY_KIB} KiB."),
+    414: ProblemStatus("UriTooLong", "The request line is too long: send fewer or shorter query parameters."),
     415: ProblemStatus("UnsupportedMediaType", f"The request body is not `{JSON_CONTENT_TYPE}`."),
     422: ProblemStatus(
         "Unprocessable",
@@ -108,11 +110,12 @@ PROBLEM_STATUSES: dict[int, ProblemStatus] = {
 }
 
 # What any operation can answer before or around its function: the authorizer (401), API Gateway's refusals and
-# firewall (403), a method the path does not serve (405, local gateway), throttling (429), the function failing,
+# firewall (403), a method the path does not serve (405, local gateway), a request line too long (414), throttling
+# (429), the function failing,
 # answering malformed or not in time (500, 502, 504), and signing keys out of reach (503, local gateway).
 # infrastructure/api.py (GATEWAY_PROBLEMS) and infrastructure/local/gateway/proxy.py answer these; a test keeps
 # GATEWAY_PROBLEMS covered.
-GATEWAY_STATUSES: tuple[int, ...] = (401, 403, 405, 429, 500, 502, 503, 504)
+GATEWAY_STATUSES: tuple[int, ...] = (401, 403, 405, 414, 429, 500, 502, 503, 504)
 # What any operation with a request body can answer: not JSON (400), too large (413, the function's limit and
 # API Gateway's), not declared as JSON (415), a field invalid (422).
 BODY_STATUSES: tuple[int, ...] = (400, 413, 415, 422)
@@ -147,9 +150,10 @@ HEADERS: dict[str, HeaderComponent] = {
     "Location": HeaderComponent(
         "Location",
         {
-            "description": "The path of the new connection, `/connections/{connection_id}`.",
+            "description": "The path of what was created: `/connections/{connection_id}`, or `/organization` (the "
+            "new organization, with `X-Cloudivize-Organization` naming it).",
             "required": True,
-            "schema": {"type": "string", "pattern": "^/connections/[A-Za-z0-9-]+$"},
+            "schema": {"type": "string", "pattern": "^/(connections/[A-Za-z0-9-]+|organization)$"},
         },
     ),
     "WWW-Authenticate": HeaderComponent(
@@ -212,6 +216,11 @@ PROBLEM: dict[str, Any] = {
             "description": "Verification that failed (422): every check and its outcome.",
         },
         "missing_permission": {"type": "string", "description": "The permission the customer's cloud refused (403)."},
+        "role_needed": {
+            "type": "string",
+            "enum": ["viewer", "operator", "admin", "owner"],
+            "description": "The role in the organization the request needs (403 from Cloudivize).",
+        },
         "aws_error": {"type": "string", "description": "The error code AWS answered."},
         "azure_error": {"type": "string", "description": "The error code Microsoft Entra ID or Azure answered."},
         "azure_endpoint": {"type": "string", "description": "The Azure host that could not be reached (503)."},
@@ -298,6 +307,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         for parameter in operation.get("parameters", []):
             parameter["schema"] = _without_null(parameter["schema"])
         operation["responses"] = _responses(operation, method)
+        # Read before any route runs (cloudivize.tenancy), so every operation takes it.
+        operation.setdefault("parameters", []).append(ORGANIZATION_PARAMETER)
     schemas = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)  # FastAPI's 422 shape: this API answers problem+json instead
@@ -310,6 +321,19 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     components["headers"] = {header.component: header.definition for header in HEADERS.values()}
     components["securitySchemes"] = {BEARER_SCHEME: SECURITY_SCHEME}
     return document
+
+
+# The organization a request acts in (cloudivize.tenancy): every operation takes it, and answers 404 when it names
+# one the caller is not a member of (exactly as one that does not exist), or, for an operation acting in an
+# organization, when the caller belongs to none they name.
+ORGANIZATION_PARAMETER: dict[str, Any] = {
+    "name": ORGANIZATION_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The organization the request acts in (`organization_id`); without it, your default one",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"},
+}
+ORGANIZATION_STATUSES: tuple[int, ...] = (404,)
 
 
 def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -331,7 +355,7 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 def _responses(operation: dict[str, Any], method: str) -> dict[str, Any]:
     declared: dict[str, Any] = operation["responses"]
     statuses = {int(status): response for status, response in declared.items() if not _is_powertools_422(response)}
-    implied = list(GATEWAY_STATUSES)
+    implied = list(GATEWAY_STATUSES) + list(ORGANIZATION_STATUSES)
     # A body sent with any POST, PUT or PATCH is read as JSON first (cloudivize.json_body), even where the
     # operation takes none (POST .../verify): the same refusals apply.
     if "requestBody" in operation or method.upper() in BODY_METHODS:

@@ -1,7 +1,9 @@
 """The one place that knows the table's key schema and talks to DynamoDB.
 
-Single table (docs/architecture.md, "Data model"): partition key = tenant, sort key = record kind + id:
-``TENANT#t / META`` (the tenant), ``TENANT#t / CONN#c`` (a connection), ``TENANT#t / USER#u#SETTINGS``.
+Single table (docs/architecture.md, "Data model"): partition key = tenant (organization) or user, sort key = record
+kind + id: ``TENANT#t / META`` (the organization), ``TENANT#t / CONN#c`` (a connection), ``TENANT#t / MEMBER#u``
+(a membership), ``USER#u / ORG#t`` (the same membership, found from the user), ``USER#u / PROFILE`` (the user's
+default organization), ``USER#u / SETTINGS`` (the user's own configuration).
 Every key is built by a function of this module; the stores hand ``Table`` a ``RecordKey`` and the record's
 other attributes, never a key attribute. Every write is conditional, so a retry or a race never overwrites
 what is there and a stale writer is told so.
@@ -24,6 +26,10 @@ PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 META_SORT_KEY = "META"
 CONNECTION_PREFIX = "CONN#"
+MEMBER_PREFIX = "MEMBER#"
+MEMBERSHIP_PREFIX = "ORG#"
+PROFILE_SORT_KEY = "PROFILE"
+SETTINGS_SORT_KEY = "SETTINGS"
 MAX_BATCH_ATTEMPTS = 3
 
 
@@ -55,8 +61,26 @@ def connection_key(tenant_id: str, connection_id: str) -> RecordKey:
     return RecordKey(tenant_partition(tenant_id), f"{CONNECTION_PREFIX}{connection_id}")
 
 
-def user_settings_key(tenant_id: str, user_id: str) -> RecordKey:
-    return RecordKey(tenant_partition(tenant_id), f"USER#{user_id}#SETTINGS")
+def member_key(tenant_id: str, user_id: str) -> RecordKey:
+    """A membership as the organization lists it."""
+    return RecordKey(tenant_partition(tenant_id), f"{MEMBER_PREFIX}{user_id}")
+
+
+def user_partition(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def membership_key(user_id: str, tenant_id: str) -> RecordKey:
+    """The same membership as the user's requests find it (one Query of the user's partition)."""
+    return RecordKey(user_partition(user_id), f"{MEMBERSHIP_PREFIX}{tenant_id}")
+
+
+def profile_key(user_id: str) -> RecordKey:
+    return RecordKey(user_partition(user_id), PROFILE_SORT_KEY)
+
+
+def user_settings_key(user_id: str) -> RecordKey:
+    return RecordKey(user_partition(user_id), SETTINGS_SORT_KEY)
 
 
 class AlreadyExists(Exception):
@@ -69,6 +93,42 @@ class RecordMissing(Exception):
 
 class StaleVersion(Exception):
     """The record exists but its version is not the one the writer read."""
+
+
+class TransactionRefused(Exception):
+    """A transaction's condition failed (``reasons``: DynamoDB's code per operation, "None" where it held)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(", ".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True)
+class Put:
+    """A transaction's create (``replace``: or overwrite)."""
+
+    key: RecordKey
+    attributes: dict[str, Any]
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """A transaction's update of an existing record: ``SET`` the given attributes, ``ADD`` the counters; and,
+    optionally, a condition on its attributes (DynamoDB's syntax, names as ``#name`` of the attribute)."""
+
+    key: RecordKey
+    set: dict[str, Any]
+    add: dict[str, int] | None = None
+    condition: str | None = None
+    values: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Remove:
+    """A transaction's delete of an existing record."""
+
+    key: RecordKey
 
 
 class BadPageToken(Exception):
@@ -174,6 +234,90 @@ class Table:
                 raise (StaleVersion if error.response.get("Item") else RecordMissing)() from None
             raise
         return _attributes(response["Attributes"])
+
+    def query_all(self, partition: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        """Every record of one partition whose sort key starts with ``prefix``, strongly consistent, as (sort key,
+        attributes): for partitions that stay small (a user's memberships, an organization's members)."""
+        condition = Key(PARTITION_KEY).eq(partition)
+        if prefix:
+            condition = condition & Key(SORT_KEY).begins_with(prefix)
+        query: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
+        found: list[tuple[str, dict[str, Any]]] = []
+        while True:
+            response = self._table.query(**query)
+            found += [(item[SORT_KEY], _attributes(item)) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return found
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def transact(self, operations: list[Put | Change | Remove]) -> None:
+        """All of ``operations`` or none (TransactWriteItems): creates only where nothing is, changes and deletes
+        only of records that exist, each change's own condition held. ``TransactionRefused`` otherwise."""
+        # The resource's client takes and gives plain Python values (boto3's DynamoDB transformation), as
+        # ``get_many`` relies on too.
+        names = {"#pk": PARTITION_KEY}
+        items: list[dict[str, Any]] = []
+        for operation in operations:
+            key = operation.key.as_item_key()
+            if isinstance(operation, Put):
+                put: dict[str, Any] = {
+                    "TableName": self._table.name,
+                    "Item": {**operation.attributes, **key},
+                }
+                if not operation.replace:
+                    put |= {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": names}
+                items.append({"Put": put})
+            elif isinstance(operation, Change):
+                attribute_names = dict(names)
+                values: dict[str, Any] = {}
+                sets, adds = [], []
+                for index, (attribute, value) in enumerate(operation.set.items()):
+                    attribute_names[f"#s{index}"] = attribute
+                    values[f":s{index}"] = value
+                    sets.append(f"#s{index} = :s{index}")
+                for index, (attribute, amount) in enumerate((operation.add or {}).items()):
+                    attribute_names[f"#n{index}"] = attribute
+                    values[f":n{index}"] = amount
+                    adds.append(f"#n{index} :n{index}")
+                expression = " ".join(
+                    part for part in (sets and "SET " + ", ".join(sets), adds and "ADD " + ", ".join(adds)) if part
+                )
+                condition = "attribute_exists(#pk)"
+                if operation.condition:
+                    condition += f" AND ({operation.condition})"
+                    attribute_names |= {
+                        word: word[1:] for word in operation.condition.replace("(", " ").replace(")", " ").split()
+                        if word.startswith("#")
+                    }  # fmt: skip
+                    values |= operation.values or {}
+                update = {
+                    "TableName": self._table.name,
+                    "Key": key,
+                    "UpdateExpression": expression,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": attribute_names,
+                }
+                if values:
+                    update["ExpressionAttributeValues"] = values
+                items.append({"Update": update})
+            else:
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self._table.name,
+                            "Key": key,
+                            "ConditionExpression": "attribute_exists(#pk)",
+                            "ExpressionAttributeNames": names,
+                        }
+                    }
+                )
+        try:
+            self._table.meta.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+                raise TransactionRefused(reasons) from None
+            raise
 
     def put(self, key: RecordKey, attributes: dict[str, Any]) -> None:
         """Create or replace a record that has no concurrency contract (user settings)."""

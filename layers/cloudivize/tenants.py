@@ -1,7 +1,8 @@
-"""Tenants and their External IDs.
+"""Tenants (organizations) and their External IDs.
 
-A tenant (customer organisation) is created when its first user is confirmed. Its External ID is generated
-here, never chosen by a customer (confused-deputy defence), and stored only sealed (``store.tenants``).
+An organization's External ID is generated here, never chosen by a customer (confused-deputy defence), and stored
+only sealed (``store.tenants``). A user's first organization is made when they are confirmed; its id derives from
+the pool and the user, so a retried trigger finds the same one.
 """
 
 from __future__ import annotations
@@ -9,13 +10,9 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
-from datetime import UTC, datetime
-
-from pydantic import BaseModel
 
 from cloudivize.crypto import FieldSealer
 from cloudivize.repository import Table
-from cloudivize.store.records import TenantRecord
 from cloudivize.store.tenants import TenantStore
 
 # AWS allows [\w+=,.@:/-] in an ExternalId; letters and digits alone stay safe in URLs and shell commands.
@@ -26,33 +23,12 @@ EXTERNAL_ID_LENGTH = 48  # ~285 bits from a CSPRNG: unguessable and, in practice
 _TENANT_NAMESPACE = uuid.UUID("5b0c5d8e-7a0e-4b7e-9d59-3c2b8f1a6e41")
 
 
-class Tenant(BaseModel):
-    tenant_id: str
-    created: bool
-
-
 def generate_external_id() -> str:
     return "".join(secrets.choice(EXTERNAL_ID_ALPHABET) for _ in range(EXTERNAL_ID_LENGTH))
 
 
 def tenant_id_for_first_user(user_pool_id: str, user_sub: str) -> str:
     return str(uuid.uuid5(_TENANT_NAMESPACE, f"{user_pool_id}/{user_sub}"))
-
-
-def ensure_tenant(tenants: TenantStore, user_pool_id: str, owner_sub: str) -> Tenant:
-    """The tenant of a newly confirmed user; created with a fresh External ID unless it exists (idempotent)."""
-    tenant_id = tenant_id_for_first_user(user_pool_id, owner_sub)
-    now = datetime.now(UTC)
-    created = tenants.create(
-        TenantRecord(
-            tenant_id=tenant_id,
-            owner_user_id=owner_sub,
-            external_id=generate_external_id(),
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    return Tenant(tenant_id=tenant_id, created=created)
 
 
 def read_external_id(table: Table, sealer: FieldSealer, tenant_id: str) -> str | None:

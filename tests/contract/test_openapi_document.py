@@ -17,6 +17,8 @@ from cloudivize.openapi import (
     BODY_STATUSES,
     GATEWAY_STATUSES,
     MAX_BODY_KIB,
+    ORGANIZATION_PARAMETER,
+    ORGANIZATION_STATUSES,
     PARAMETER_STATUSES,
     PROBLEM_STATUSES,
     REQUEST_ID_HEADER,
@@ -128,13 +130,16 @@ def test_the_problem_schema_is_rfc_9457_with_named_field_errors(document):
 @pytest.mark.parametrize(("method", "path"), [(route.method, route.path) for route in ROUTES])
 def test_every_operation_lists_what_the_gateway_and_its_inputs_can_answer(document, method, path):
     operation = document["paths"][path][method.lower()]
-    expected = set(GATEWAY_STATUSES)
+    expected = set(GATEWAY_STATUSES) | set(ORGANIZATION_STATUSES)
     if "requestBody" in operation:
         expected |= set(BODY_STATUSES)
-    if operation.get("parameters"):
+    own = [parameter for parameter in operation.get("parameters", []) if parameter != ORGANIZATION_PARAMETER]
+    if own:
         expected |= set(PARAMETER_STATUSES)
 
     assert expected <= {int(status) for status in operation["responses"]}
+    # Every operation acts in the organization the header names (or the caller's default).
+    assert ORGANIZATION_PARAMETER in operation["parameters"]
 
 
 def test_the_gateways_own_answers_are_all_documented():

@@ -111,28 +111,12 @@ def test_post_confirmation_trigger_is_the_post_confirmation_function(synth):
     assert [references(p["FunctionName"], trigger_id) for p in cognito_permissions] == [True]
 
 
-def test_trigger_may_set_the_tenant_attribute_on_this_pool_only_without_a_cycle(synth):
+def test_the_trigger_writes_nothing_to_the_pool(synth):
+    # The organization a user belongs to is their membership in the table, read on every request: the trigger
+    # needs no Cognito permission at all (it used to write custom:tenant_id).
     trigger = synth.stack.functions["post_confirmation"]
-    pool_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.auth.user_pool), "Arn"]}
     statements = role_statements(synth.template, synth.logical_id(trigger.role))
-    cognito = [s for s in statements if any(str(a).startswith("cognito-idp:") for a in _actions(s))]
-    assert cognito == [
-        {
-            "Action": "cognito-idp:AdminUpdateUserAttributes",
-            "Effect": "Allow",
-            "Resource": pool_arn,
-            "Sid": "SetTenantAttribute",
-        }
-    ]
-    # The function must not wait for the policy that names the pool that names the function.
-    function = synth.template["Resources"][synth.logical_id(trigger.function)]
-    policy_ids = [
-        logical_id
-        for logical_id, resource in synth.resources("AWS::IAM::Policy").items()
-        if references(resource["Properties"]["PolicyDocument"], synth.logical_id(synth.stack.auth.user_pool))
-    ]
-    assert policy_ids
-    assert not set(policy_ids) & set(function.get("DependsOn", []))
+    assert [s for s in statements if any(str(a).startswith("cognito-idp:") for a in _actions(s))] == []
 
 
 def _actions(statement: dict) -> list[str]:

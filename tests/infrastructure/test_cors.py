@@ -25,7 +25,7 @@ from infrastructure.stack import (
 )
 
 ROUTED_PATHS = sorted({route.path for route in ROUTES})
-ALLOW_HEADERS = "Authorization,Content-Type,Idempotency-Key,If-Match"
+ALLOW_HEADERS = "Authorization,Content-Type,Idempotency-Key,If-Match,X-Cloudivize-Organization"
 EXPOSE_HEADERS = "ETag,Location,X-Request-Id,WWW-Authenticate"
 
 

@@ -38,7 +38,7 @@ def test_the_preflight_of_a_create_answers_the_console_exactly(api):
     assert cors_headers(response) == {
         "Access-Control-Allow-Origin": CONSOLE,
         "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
-        "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key,If-Match",
+        "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key,If-Match,X-Cloudivize-Organization",
         "Access-Control-Max-Age": "600",
         "Vary": "Origin",
     }

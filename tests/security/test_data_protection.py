@@ -17,8 +17,14 @@ STALE_SECRET = "S9z~Xn4-a-secret-sent-with-a-stale-version"
 # Every attribute any record may carry. A new attribute must be added here on purpose, after asking:
 # is it connection information, metadata or user configuration, and is it sensitive (then: sealed)?
 ALLOWED_ATTRIBUTES = {
-    "tenant": {"pk", "sk", "kind", "tenant_id", "owner_user_id", "external_id_sealed", "created_at",
-               "updated_at", "version"},
+    # Connection information: the organization, its External ID (sealed), its name and how many owners it has.
+    "tenant": {"pk", "sk", "kind", "tenant_id", "owner_user_id", "external_id_sealed", "name", "owners",
+               "created_at", "updated_at", "version"},
+    # Metadata: who belongs to which organization with which role (twice: from the organization and the user).
+    "member": {"pk", "sk", "kind", "user_id", "email", "role", "joined_at"},
+    "membership": {"pk", "sk", "kind", "tenant_id", "role", "joined_at"},
+    # User configuration: the organization a user's requests act in by default.
+    "profile": {"pk", "sk", "kind", "default_organization_id"},
     "connection": {"pk", "sk", "kind", "connection_id", "provider", "name", "status", "regions", "created_at",
                    "updated_at", "created_by", "version", "last_verified_at", "descriptors_sealed",
                    "credentials_sealed", "secret_expires_at"},

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from cloudivize.api import MAX_BODY_BYTES, api_handler, cors_config
 from cloudivize.config import CorsSettings
 from cloudivize.errors import Forbidden
+from cloudivize.tenancy import ROUTE_POLICY_VARIABLE, route_policy
 from infrastructure.function_environment import cors_environment
 from infrastructure.local.gateway.proxy_event import HttpRequest, rest_proxy_event
 from infrastructure.resources import DEFAULT_ALLOWED_ORIGINS, CorsPolicy
@@ -48,11 +49,18 @@ def _router() -> Router:
     return router
 
 
+PROBES = {f"{method} {path}": {"needs": "signed_in"} for method, path in
+          (("GET", "/probe"), ("GET", "/probe/refused"), ("PUT", "/probe"), ("GET", "/nowhere"))}  # fmt: skip
+
+
 @pytest.fixture
-def handler(monkeypatch):
-    """A function built as the stack builds them: the policy in its environment before the handler is made."""
+def handler(cloud, monkeypatch):
+    """A function built as the stack builds them: the policy in its environment before the handler is made; its
+    routes open to any signed-in user."""
     for name, value in cors_environment(POLICY).items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv(ROUTE_POLICY_VARIABLE, json.dumps(PROBES))
+    route_policy.cache_clear()
     return api_handler(_router())
 
 
@@ -128,7 +136,7 @@ def test_another_origin_or_none_gets_no_cors_header(handler, origin):
         assert _cors(headers) == {}, (method, path)
 
 
-def test_without_configured_origins_no_response_has_cors_headers(monkeypatch):
+def test_without_configured_origins_no_response_has_cors_headers(handler, monkeypatch):
     for name in cors_environment(POLICY):
         monkeypatch.delenv(name, raising=False)
     handler = api_handler(_router())

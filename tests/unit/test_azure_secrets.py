@@ -75,7 +75,7 @@ def test_a_secret_outside_the_lengths_is_422_saying_what_a_secret_looks_like(clo
     assert problem["errors"] == SHAPE_ERROR
     assert problem["detail"] == "Fix these fields and retry: application_secret."
     assert secret not in response.text and secret not in debug_logs()
-    assert cloud.items() == []
+    assert cloud.items_beyond_sign_up() == []
 
 
 def test_a_secret_with_a_space_is_422(cloud):

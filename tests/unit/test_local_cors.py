@@ -20,7 +20,7 @@ from infrastructure.routes import ROUTES
 GOOD = "Bearer good-token"
 CONSOLE = "http://localhost:5173"
 STRANGER = "https://elsewhere.example.com"
-ALLOW_HEADERS = "Authorization,Content-Type,Idempotency-Key,If-Match"
+ALLOW_HEADERS = "Authorization,Content-Type,Idempotency-Key,If-Match,X-Cloudivize-Organization"
 EXPOSED = "ETag,Location,X-Request-Id,WWW-Authenticate"
 DEV = CorsPolicy(allowed_origins=DEFAULT_ALLOWED_ORIGINS)
 

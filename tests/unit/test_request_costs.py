@@ -39,8 +39,9 @@ def test_a_warm_request_on_a_customer_cloud_reads_the_table_once(
 
     assert response.status == 200, response.text
     reads = [call for call in calls if call in ("GetItem", "BatchGetItem", "Query", "Scan")]
-    # The connection and its tenant's External ID share a partition: one BatchGetItem reads both.
-    assert reads == ["BatchGetItem"], calls
+    # The caller's memberships (authority is read on every request: one Query of their partition), then the
+    # connection and its organization's External ID, which share a partition: one BatchGetItem reads both.
+    assert reads == ["Query", "BatchGetItem"], calls
 
 
 def test_creating_a_connection_does_not_read_back_what_it_wrote(cloud):

@@ -45,4 +45,4 @@ def test_invalid_or_oversized_settings_are_422_naming_the_field(cloud, body, fie
 
     assert response.status == 422
     assert any(error["field"].startswith(field) for error in response.json()["errors"]), response.json()
-    assert cloud.items() == []
+    assert cloud.items_beyond_sign_up() == []

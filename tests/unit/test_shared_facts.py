@@ -1,8 +1,8 @@
 """Facts the infrastructure and the layer both need, kept in two places because infrastructure must not import
 the layer at run time (nor the layer the CDK): these tests keep each pair equal."""
 
-from cloudivize import aws_access, errors, repository, tenancy
-from infrastructure import api, constants
+from cloudivize import aws_access, errors, repository, roles, tenancy
+from infrastructure import api, constants, routes
 
 
 def test_problem_types_share_one_base():
@@ -14,9 +14,14 @@ def test_the_table_key_schema_is_the_one_the_repository_uses():
     assert (constants.TABLE_PARTITION_KEY, constants.TABLE_SORT_KEY) == (repository.PARTITION_KEY, repository.SORT_KEY)
 
 
-def test_the_tenant_attribute_is_the_claim_tenancy_reads():
-    assert f"custom:{constants.TENANT_ATTRIBUTE}" == tenancy.TENANT_CLAIM
+def test_the_identity_provider_and_organization_header_are_those_tenancy_reads():
     assert constants.AMAZON_PROVIDER_NAME == tenancy.AMAZON_PROVIDER
+    assert constants.ORGANIZATION_HEADER == tenancy.ORGANIZATION_HEADER
+    assert constants.ENV_ROUTE_POLICY == tenancy.ROUTE_POLICY_VARIABLE
+
+
+def test_the_route_tables_roles_are_the_layers_in_the_same_order():
+    assert [needs.value for needs in routes.Needs] == [roles.SIGNED_IN] + [role.value for role in roles.Role]
 
 
 def test_the_session_name_customers_see_is_the_one_the_principal_is_limited_to():

@@ -18,7 +18,7 @@ def test_local_user_is_described_by_its_claims():
     caller = caller_from_claims(LOCAL_CLAIMS)
 
     assert caller.user_id == "u-1"
-    assert caller.tenant_id == "t-1"
+    assert caller.tenant_id is None  # the organization comes from the membership, never from the token
     assert caller.email == "ana@example.com"
     assert caller.sign_in_mode == "local"
 
@@ -47,9 +47,17 @@ def test_missing_claims_are_unauthorized():
         caller_from_claims(None)
 
 
-def test_user_without_tenant_is_forbidden_not_given_a_default():
-    claims = {k: v for k, v in LOCAL_CLAIMS.items() if k != "custom:tenant_id"}
+def test_a_caller_in_no_organization_cannot_act_in_one():
+    caller = caller_from_claims(LOCAL_CLAIMS)
 
     with pytest.raises(Forbidden) as refused:
-        caller_from_claims(claims)
-    assert refused.value.status == 403
+        _ = caller.organization_id
+    assert refused.value.status == 403 and "POST /organizations" in refused.value.detail
+
+
+def test_an_amazon_users_email_counts_as_verified_a_local_users_only_when_cognito_verified_it():
+    amazon = {**LOCAL_CLAIMS, "identities": [{"providerName": "LoginWithAmazon"}]}
+
+    assert caller_from_claims(amazon).email_verified is True
+    assert caller_from_claims(LOCAL_CLAIMS).email_verified is False
+    assert caller_from_claims({**LOCAL_CLAIMS, "email_verified": "true"}).email_verified is True

@@ -31,7 +31,7 @@ class LocalUser:
     email: str
     username: str  # Cognito's username: the pool signs in by email, so this is a generated id
     sub: str
-    tenant_id: str
+    tenant_id: str  # their own organization, which the post-confirmation trigger made
 
 
 def add_user(resources: AwsResources, email: str, password: str) -> LocalUser:
@@ -93,8 +93,12 @@ def confirm_user(resources: AwsResources, email: str) -> LocalUser:
         user_attributes=at_sign_up,
     )
     LambdaRuntime(resources).invoke(POST_CONFIRMATION_FUNCTION, event)
-    _, attributes = _user_attributes(resources, email)
-    return LocalUser(email=email, username=username, sub=attributes["sub"], tenant_id=attributes.get(TENANT_CLAIM, ""))
+    # The organization the trigger made for them (its id derives from the pool and the user), loaded late like
+    # every layer module: it reads the handler environment.
+    from cloudivize.tenants import tenant_id_for_first_user
+
+    tenant_id = tenant_id_for_first_user(resources.user_pool_id, attributes["sub"])
+    return LocalUser(email=email, username=username, sub=attributes["sub"], tenant_id=tenant_id)
 
 
 def sign_in(resources: AwsResources, username: str, password: str) -> dict[str, Any]:

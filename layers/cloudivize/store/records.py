@@ -18,11 +18,12 @@ class _Record(BaseModel):
 
 
 class TenantRecord(_Record):
-    """``TENANT#t / META``: the customer organisation and its External ID (sealed at rest)."""
+    """``TENANT#t / META``: the customer organization, its name and its External ID (sealed at rest)."""
 
     tenant_id: str
-    owner_user_id: str
+    owner_user_id: str  # who created it
     external_id: SecretStr
+    name: str = ""
     created_at: datetime
     updated_at: datetime
     version: int = 1

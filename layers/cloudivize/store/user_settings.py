@@ -1,4 +1,5 @@
-"""User settings records (``TENANT#t / USER#u#SETTINGS``): one JSON document per user, no concurrency contract."""
+"""User settings records (``USER#u / SETTINGS``): one JSON document per user, whatever the organization they act
+in, no concurrency contract."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from cloudivize.store.records import UserSettingsRecord
 
 
 class UserSettingsStore:
-    def __init__(self, table: Table, tenant_id: str, user_id: str) -> None:
+    def __init__(self, table: Table, user_id: str) -> None:
         self._table = table
-        self._key = user_settings_key(tenant_id, user_id)
+        self._key = user_settings_key(user_id)
 
     def get(self) -> UserSettingsRecord | None:
         item = self._table.get(self._key)
