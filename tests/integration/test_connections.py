@@ -180,7 +180,7 @@ def test_the_table_holds_only_metadata_and_sealed_fields(api, tenants, local_sta
     items = table.scan(TableName=local_stack.resources.table_name)["Items"]
 
     kinds = {item["kind"]["S"] for item in items}
-    assert kinds <= {"tenant", "connection", "user_settings"}
+    assert kinds <= {"tenant", "connection", "user_settings", "member", "membership", "profile"}
     dumped = json.dumps(items)
     for clear in (
         AZURE_SECRET,

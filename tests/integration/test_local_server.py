@@ -147,7 +147,8 @@ def demo_access_token(local_stack) -> str:
 
 
 def test_a_signed_in_user_cannot_write_their_own_tenant(local_stack, demo_access_token):
-    tenant_before = attributes_of(local_stack, local_stack.demo_username)[TENANT_CLAIM]
+    # The attribute stays unset (the membership is the authority), and no client may set it.
+    tenant_before = attributes_of(local_stack, local_stack.demo_username).get(TENANT_CLAIM)
 
     with pytest.raises(ClientError) as refused:
         cognito(local_stack).update_user_attributes(
@@ -156,7 +157,7 @@ def test_a_signed_in_user_cannot_write_their_own_tenant(local_stack, demo_access
 
     assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
     assert refused.value.response["Error"]["Message"] == UNAUTHORIZED_ATTRIBUTE
-    assert attributes_of(local_stack, local_stack.demo_username)[TENANT_CLAIM] == tenant_before
+    assert attributes_of(local_stack, local_stack.demo_username).get(TENANT_CLAIM) == tenant_before
 
 
 def test_an_attribute_the_app_client_may_write_is_written(local_stack, demo_access_token):
@@ -233,6 +234,8 @@ def test_adding_a_user_prints_only_the_user_on_stdout(local_stack, info_file):
     added = run_cli(info_file, "users", "add", email, "Another-Passw0rd!")
 
     assert added.returncode == 0, added.stderr
-    tenant = attributes_of(local_stack, email)[TENANT_CLAIM]
+    from cloudivize.tenants import tenant_id_for_first_user
+
     sub = attributes_of(local_stack, email)["sub"]
+    tenant = tenant_id_for_first_user(local_stack.resources.user_pool_id, sub)
     assert added.stdout == f"Added {email} (user id {sub}) in tenant {tenant}\n"

@@ -48,7 +48,12 @@ def test_the_demo_user_reads_who_they_are(api, local_stack, demo_token):
     assert response.status_code == 200, response.text
     me = response.json()
     claims = token_claims(demo_token)
-    assert me["tenant_id"] and me["tenant_id"] == claims["custom:tenant_id"]
+    # The organization comes from the demo user's membership; the token carries none.
+    assert "custom:tenant_id" not in claims
+    assert me["tenant_id"] and me["organization"]["organization_id"] == me["tenant_id"] and me["role"] == "owner"
+    assert me["organizations"] == [
+        {"organization_id": me["tenant_id"], "name": me["organization"]["name"], "role": "owner", "default": True}
+    ]
     assert me["user_id"] == claims["sub"]
     assert me["email"] == local_stack.demo_username
     assert me["sign_in_mode"] == "local"
@@ -236,7 +241,7 @@ def test_an_added_user_signs_in_with_a_tenant_of_their_own(api, local_stack, inf
     token = sign_in(local_stack, email, NEW_USER_PASSWORD)
     me = api.get("/me", token=token).json()
     assert me["email"] == email
-    assert me["tenant_id"] and me["tenant_id"] != token_claims(demo_token)["custom:tenant_id"]
+    assert me["tenant_id"] and me["tenant_id"] != api.get("/me", token=demo_token).json()["tenant_id"]
     assert me["tenant_id"] in added.stdout
 
 
@@ -258,13 +263,21 @@ def test_running_the_trigger_again_keeps_the_one_tenant(local_stack, info_file):
     assert _tenant_attribute(local_stack, email) == tenant_id
     table = aws_client("dynamodb", local_stack.resources.aws_endpoint_url, local_stack.resources.region)
     items = table.scan(TableName=local_stack.resources.table_name)["Items"]
-    metas = [item for item in items if item[constants.TABLE_PARTITION_KEY]["S"] == f"TENANT#{tenant_id}"]
-    assert [item[constants.TABLE_SORT_KEY]["S"] for item in metas] == ["META"]
+    records = [item for item in items if item[constants.TABLE_PARTITION_KEY]["S"] == f"TENANT#{tenant_id}"]
+    sub = _attributes(local_stack, email)["sub"]
+    assert sorted(item[constants.TABLE_SORT_KEY]["S"] for item in records) == [f"MEMBER#{sub}", "META"]
+
+
+def _attributes(info, email: str) -> dict[str, str]:
+    user = cognito(info).admin_get_user(UserPoolId=info.resources.user_pool_id, Username=email)
+    return {item["Name"]: item["Value"] for item in user["UserAttributes"]}
 
 
 def _tenant_attribute(info, email: str) -> str:
-    user = cognito(info).admin_get_user(UserPoolId=info.resources.user_pool_id, Username=email)
-    return {item["Name"]: item["Value"] for item in user["UserAttributes"]}["custom:tenant_id"]
+    """The user's own organization: the trigger made it with an id derived from the pool and the user."""
+    from cloudivize.tenants import tenant_id_for_first_user
+
+    return tenant_id_for_first_user(info.resources.user_pool_id, _attributes(info, email)["sub"])
 
 
 def test_the_token_command_prints_a_working_id_token(api, info_file):
