@@ -1,14 +1,16 @@
 """The local API under load: ``GET /me`` alone, and ``GET /connections`` from 1 and from 16 clients at once.
 
 The stack is ``make run``'s (``python -m infrastructure.local run`` on free ports, in its own process, so the
-clients here do not share its interpreter); the demo user signs in and connects the demo account once. Each
+clients here do not share its interpreter: ``infrastructure.local.launch``, as the integration tests start it);
+the demo user signs in and connects the demo account once. Each
 client thread keeps one HTTP/1.1 connection open, as a browser or SDK does. One client and sixteen take turns,
 round after round: each figure is a median over the rounds (the throughput ratio, of each round's own ratio).
 Every container a function needs is started before anything is measured: a cold start is not what these figures
 are about.
 
-Where /proc exists, the CPU time one request costs is split between the stack's own process (the HTTP server, the
-authorizer and the AWS emulator) and its function containers: the shared process bounds what concurrency can gain.
+Where /proc exists, the CPU time one request costs is split between the stack's own process (the HTTP server and
+the authorizer), its AWS emulator's process and its function containers: the busiest one interpreter bounds what
+concurrency can gain.
 """
 
 from __future__ import annotations
@@ -17,22 +19,21 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench._environment import REPO_ROOT, offline
+from bench._environment import offline
 from bench._figures import Figure
+from infrastructure.local.aws.emulator import EMULATOR_MODULE
+from infrastructure.local.aws.users import sign_in as sign_in_tokens
+from infrastructure.local.launch import LaunchedStack, running_local_stack
+from infrastructure.local.stack_info import StackInfo
 
-START_TIMEOUT_SECONDS = 90
 ME_REQUESTS = 200
 # Short rounds, many of them: what else the machine runs varies within seconds, and each ratio is taken within
 # one round.
@@ -123,87 +124,49 @@ def percentile(values: list[float], percent: int) -> float:
 
 
 class StackCpu:
-    """CPU seconds used by the stack's process and by its children (the containers), from Linux's /proc."""
+    """CPU seconds used by the stack's own process (the HTTP server and the authorizer), its AWS emulator's process
+    and its function containers (its other children), from Linux's /proc."""
 
-    def __init__(self, pid: int) -> None:
-        self._pid = pid
-        self.available = Path(f"/proc/{pid}/stat").exists()
+    def __init__(self, stack: LaunchedStack) -> None:
+        self._stack = stack
+        self.available = Path(f"/proc/{stack.process.pid}/stat").exists()
 
-    def now(self) -> tuple[float, float]:
+    def now(self) -> tuple[float, float, float]:
         if not self.available:
-            return 0.0, 0.0
-        containers = 0.0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == self._pid:  # the parent pid
-                    containers += _cpu_seconds(fields)
-        return _cpu_seconds(Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()), containers
+            return 0.0, 0.0, 0.0
+        emulator = containers = 0.0
+        for pid, command in self._stack.children().items():
+            with contextlib.suppress(OSError):  # a container that has just ended
+                if EMULATOR_MODULE in command:
+                    emulator += _cpu_seconds(pid)
+                else:
+                    containers += _cpu_seconds(pid)
+        return _cpu_seconds(self._stack.process.pid), emulator, containers
 
 
-def _cpu_seconds(stat_fields: list[str]) -> float:
+def _cpu_seconds(pid: int) -> float:
     # utime and stime, the 14th and 15th fields of /proc/<pid>/stat (counted after the command name).
+    stat_fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(stat_fields[11]) + int(stat_fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@contextlib.contextmanager
-def local_stack() -> Iterator[tuple[dict, int]]:
-    """``python -m infrastructure.local run`` on free ports; yields its info file's content and its pid."""
-    with tempfile.TemporaryDirectory() as directory:
-        info_file = Path(directory) / "local-stack.json"
-        with (Path(directory) / "local-stack.log").open("wb") as output:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
-                [sys.executable, "-m", "infrastructure.local", "run", "--api-port", "0", "--aws-port", "0"]
-                + ["--info-file", str(info_file)],
-                cwd=REPO_ROOT,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_SECONDS
-            while not info_file.exists():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = (Path(directory) / "local-stack.log").read_text(errors="replace")
-                    raise RuntimeError(f"the local stack did not start:\n{log[-4000:]}")
-                time.sleep(0.1)
-            yield json.loads(info_file.read_text()), process.pid  # the file is written whole: renamed into place
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def sign_in(info: dict) -> str:
-    import boto3
-
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=info["aws_endpoint_url"],
-        region_name=info["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy credentials
-    )
-    answer = cognito.initiate_auth(
-        ClientId=info["client_id"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": info["demo_username"], "PASSWORD": info["demo_password"]},
-    )
-    return answer["AuthenticationResult"]["IdToken"]
+def sign_in(info: StackInfo) -> str:
+    return sign_in_tokens(info.resources, info.demo_username, info.demo_password)["IdToken"]
 
 
 def run() -> Iterable[Figure]:
     offline()
-    with local_stack() as (info, pid):
-        cpu = StackCpu(pid)
-        cpu_used = [0.0, 0.0]  # stack, containers: over every one-client burst
+    with running_local_stack() as stack:
+        info = stack.info
+        assert info is not None
+        cpu = StackCpu(stack)
+        cpu_used = [0.0, 0.0, 0.0]  # stack, emulator, containers: over every one-client burst
         token = sign_in(info)
-        clients = [Client(info["api_url"], token) for _ in range(CONCURRENT_CLIENTS)]
+        clients = [Client(info.api_url, token) for _ in range(CONCURRENT_CLIENTS)]
         try:
             status, body = clients[0].post(
                 "/connections",
-                {"provider": "aws", "name": "Demo", "role_arn": info["demo_role_arn"], "regions": ["us-east-1"]},
+                {"provider": "aws", "name": "Demo", "role_arn": info.demo_role_arn, "regions": ["us-east-1"]},
             )
             if status != 201:
                 raise RuntimeError(f"POST /connections answered {status}: {body[:300]!r}")
@@ -247,4 +210,5 @@ def run() -> Iterable[Figure]:
     if cpu.available:
         alone = sum(len(b.latencies) for b in by_clients[1])
         yield Figure("local_api_connections_stack_cpu_ms_per_request", cpu_used[0] / alone * 1000, 1)
-        yield Figure("local_api_connections_containers_cpu_ms_per_request", cpu_used[1] / alone * 1000, 1)
+        yield Figure("local_api_connections_emulator_cpu_ms_per_request", cpu_used[1] / alone * 1000, 1)
+        yield Figure("local_api_connections_containers_cpu_ms_per_request", cpu_used[2] / alone * 1000, 1)

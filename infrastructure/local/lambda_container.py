@@ -1,9 +1,9 @@
 """One warm Lambda execution environment (a "container"): a process of its own that runs one function.
 
 ``python -m infrastructure.local.lambda_container MODULE FD``, started by ``lambda_runtime.ContainerPool``: the
-process imports the handler module once (Lambda's init phase), then serves invocations one after another over
-the connection on file descriptor FD (an event and the context's fields in, the handler's result or error out,
-one JSON message each) until the connection closes.
+process imports the handler module once (Lambda's init phase) and says so, then serves invocations one after
+another over the connection on file descriptor FD (an event and the context's fields in, the handler's result or
+error out, one JSON message each) until the connection closes (``child_process``).
 
 As in AWS, whatever a function keeps in its process is its own: the handler module's globals (the resolver's
 current event), the Powertools logger's keys and metrics buffers, the composition root's cached clients. Two
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import signal
 import sys
 import time
 import traceback
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from infrastructure.local.child_process import link_to_stack, receive_from_stack
 from infrastructure.local.shared_layer import make_layer_importable
 
 
@@ -67,7 +67,8 @@ class LambdaContext:
 
 
 def serve(module_name: str, connection: Connection) -> None:
-    """Import the handler module, then answer each invocation received until the connection closes."""
+    """Import the handler module (the init phase), say so, then answer each invocation received until the
+    connection closes."""
     make_layer_importable()
     init_error: BaseException | None = None
     try:
@@ -75,24 +76,25 @@ def serve(module_name: str, connection: Connection) -> None:
     except Exception as error:  # noqa: BLE001 - Lambda answers every invocation with a failed init
         traceback.print_exc()
         init_error = error
+    # A failed init is said too: the container is up, and each invocation answers the failure, as Lambda's do.
+    reply = json.dumps({"initialized": init_error is None})
     while True:
-        try:
-            invocation = json.loads(connection.recv_bytes())
-        except EOFError:
-            return  # the stack has stopped this container
-        if init_error is not None:
-            reply = _failure(init_error)
-        else:
-            try:
-                result = handler(invocation["event"], LambdaContext(**invocation["context"]))
-                reply = json.dumps({"result": result})  # Lambda answers JSON: an unserializable result fails too
-            except Exception as error:  # noqa: BLE001 - the runtime's boundary, as Lambda's: logged, then returned
-                traceback.print_exc()
-                reply = _failure(error)
         try:
             connection.send_bytes(reply.encode())
         except OSError:
             return  # the stack is gone
+        invocation = receive_from_stack(connection)
+        if invocation is None:
+            return  # the stack has stopped this container
+        if init_error is not None:
+            reply = _failure(init_error)
+            continue
+        try:
+            result = handler(invocation["event"], LambdaContext(**invocation["context"]))
+            reply = json.dumps({"result": result})  # Lambda answers JSON: an unserializable result fails too
+        except Exception as error:  # noqa: BLE001 - the runtime's boundary, as Lambda's: logged, then returned
+            traceback.print_exc()
+            reply = _failure(error)
 
 
 def _failure(error: BaseException) -> str:
@@ -101,10 +103,7 @@ def _failure(error: BaseException) -> str:
 
 def main(argv: list[str]) -> int:
     module_name, descriptor = argv
-    # Ctrl-C reaches every process of the terminal's group: the stack stops its containers itself, in order.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # an ignored SIGTERM would be inherited from a stopping stack
-    with Connection(int(descriptor)) as connection:
+    with link_to_stack(descriptor) as connection:
         serve(module_name, connection)
     return 0
 

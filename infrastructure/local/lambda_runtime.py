@@ -8,6 +8,7 @@ Powertools read. Two ways to host them:
   (``lambda_container``) that runs one invocation at a time, as Lambda's execution environments do. An
   invocation takes a free container of its function, starts one more while the function has fewer than its
   limit (like a reserved concurrency), or else waits its turn. Invocations of one function run side by side.
+  ``warm`` starts one container per API function ahead of any request, as provisioned concurrency would.
 - ``LambdaRuntime``: the handler modules in this process, one invocation at a time across every function (they
   share this process's module globals, the Powertools logger's keys among them). For what must reach the
   handlers from this process: the post-confirmation trigger run at sign-up, and tests that patch what a
@@ -19,19 +20,14 @@ Why containers are processes rather than threads: docs/performance.md, "Local AP
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -39,12 +35,14 @@ from infrastructure import constants
 from infrastructure.function_environment import function_environment
 from infrastructure.local.aws.emulator import DUMMY_CREDENTIALS
 from infrastructure.local.aws.provisioning import AwsResources
+from infrastructure.local.child_process import ChildLost, ChildProcess
 from infrastructure.local.lambda_container import LambdaContext
 from infrastructure.local.shared_layer import make_layer_importable
 from infrastructure.resources import DEFAULT_ALLOWED_ORIGINS, CorsPolicy
-from infrastructure.routes import FUNCTIONS, FunctionSpec, route_policy
+from infrastructure.routes import FUNCTIONS, ROUTES, FunctionSpec, route_policy
 
 __all__ = [
+    "API_FUNCTIONS",
     "ContainerLost",
     "ContainerPool",
     "FunctionError",
@@ -60,12 +58,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTAINER_MODULE = "infrastructure.local.lambda_container"
 # Per function, as a reserved concurrency would cap it: more than a laptop's cores can keep busy, few enough
 # that a burst does not start dozens of processes (~75 MiB each).
 DEFAULT_MAX_CONTAINERS = 4
-STOP_TIMEOUT_SECONDS = 5
+# Only a bound for an init that never ends (a hung import): a loaded laptop takes seconds.
+INIT_TIMEOUT_SECONDS = 120
+# What API Gateway invokes: the functions whose containers the stack warms before it is ready (not the trigger).
+API_FUNCTIONS = tuple(dict.fromkeys(route.function for route in ROUTES))
 
 # Handler modules in this process share its globals (one Powertools logger, cached clients): like a single warm
 # execution environment, they serve one invocation at a time, whichever runtime object asks.
@@ -178,50 +178,48 @@ class PoolClosed(Exception):
 
 
 class Container:
-    """One warm container: its process, and the connection its invocations go over, one at a time."""
+    """One warm container: its process (``lambda_container``), and the link its invocations go over, one at a time.
+
+    The process says when its init (the handler module's imports) is done; an invocation sent before that waits
+    for it, as Lambda's first invocation waits for the init phase."""
 
     def __init__(self, module: str, environment: Mapping[str, str]) -> None:
-        ours, theirs = socket.socketpair()
+        self._child = ChildProcess(CONTAINER_MODULE, [module], environment)
+        self._initialized = False
+
+    @property
+    def pid(self) -> int:
+        return self._child.pid
+
+    def await_init(self, timeout: float | None = None) -> None:
+        """Return once the init is done; ``ContainerLost`` if the process ended, ``TimeoutError`` if still busy."""
+        if self._initialized:
+            return
         try:
-            with theirs:  # the container's end: inherited by the process alone
-                self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                    [sys.executable, "-m", CONTAINER_MODULE, module, str(theirs.fileno())],
-                    cwd=REPO_ROOT,
-                    env=dict(environment),
-                    stdin=subprocess.DEVNULL,  # its output and errors are the stack's, as Lambda's go to CloudWatch
-                    pass_fds=(theirs.fileno(),),
-                )
-        except BaseException:
-            ours.close()
-            raise
-        self._connection = Connection(ours.detach())
+            self._child.receive(timeout)  # whether the init failed or not: each invocation then answers it
+        except ChildLost as error:
+            raise ContainerLost(f"the container: {error}") from error
+        self._initialized = True
 
     def invoke(self, event: dict[str, Any], context: LambdaContext) -> Any:
         """The handler's result; raises ``FunctionError`` for what it raised, ``ContainerLost`` if it died."""
+        self.await_init()
         try:
-            self._connection.send_bytes(json.dumps({"event": event, "context": context.fields()}).encode())
-            reply = json.loads(self._connection.recv_bytes())
-        except (EOFError, OSError) as error:
-            code = self.process.poll()
-            raise ContainerLost(f"the container (process {self.process.pid}) ended, exit code {code}") from error
+            self._child.send({"event": event, "context": context.fields()})
+            reply = self._child.receive()
+        except ChildLost as error:
+            raise ContainerLost(f"the container: {error}") from error
         if "error" in reply:
             raise FunctionError(f"{reply['error']['type']}: {reply['error']['message']}")
         return reply["result"]
 
     def end(self) -> None:
         """Stop the process, whatever it is doing (an invocation under way then fails as ``ContainerLost``)."""
-        if self.process.poll() is None:
-            self.process.terminate()
+        self._child.end()
 
     def close(self) -> None:
-        """Stop the process and release the connection; only by the one thread that holds the container."""
-        self.end()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._connection.close()
+        """Stop the process and release the link; only by the one thread that holds the container."""
+        self._child.close()
 
 
 @dataclass
@@ -237,6 +235,7 @@ class _Turn:
 class PoolCounts:
     containers: int  # started and not lost (busy, idle, or starting)
     busy: int
+    idle: int  # warm and free: the next invocation takes one of these
     waiting: int  # invocations waiting for a container
 
 
@@ -259,7 +258,26 @@ class ContainerPool:
     def counts(self) -> PoolCounts:
         with self._lock:
             containers = len(self._idle) + len(self._busy) + self._starting
-            return PoolCounts(containers=containers, busy=len(self._busy), waiting=len(self._turns))
+            return PoolCounts(
+                containers=containers, busy=len(self._busy), idle=len(self._idle), waiting=len(self._turns)
+            )
+
+    def warm(self) -> None:
+        """Start a container and wait for its init, so that the first invocation finds it idle; nothing when the
+        pool has a container already."""
+        with self._lock:
+            if self._closed:
+                raise PoolClosed
+            if self._idle or self._busy or self._starting:
+                return
+            self._starting += 1
+        container = self._start()
+        try:
+            container.await_init(timeout=INIT_TIMEOUT_SECONDS)
+        except BaseException:
+            self._lose(container)
+            raise
+        self._give_back(container)
 
     def invoke(self, event: dict[str, Any], context: LambdaContext) -> Any:
         container = self._take()
@@ -385,14 +403,22 @@ class LambdaContainers:
     def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
         spec = FUNCTIONS[function_name]
         context = new_context(self._resources, spec)
-        result = self._pool(spec, context).invoke(event, context)
+        result = self._pool(spec).invoke(event, context)
         _warn_if_over_timeout(spec, context)
         return result
+
+    def warm(self, function_names: Iterable[str] = API_FUNCTIONS) -> None:
+        """One container per function started, side by side, and back once each has done its init: the first
+        request of each pays no cold start."""
+        pools = [self._pool(FUNCTIONS[name]) for name in function_names]
+        with ThreadPoolExecutor(max_workers=max(1, len(pools)), thread_name_prefix="warm") as starting:
+            for started in [starting.submit(pool.warm) for pool in pools]:
+                started.result()
 
     def counts(self, function_name: str) -> PoolCounts:
         with self._lock:
             pool = self._pools.get(function_name)
-        return pool.counts() if pool is not None else PoolCounts(containers=0, busy=0, waiting=0)
+        return pool.counts() if pool is not None else PoolCounts(containers=0, busy=0, idle=0, waiting=0)
 
     def close(self) -> None:
         with self._lock:
@@ -401,7 +427,7 @@ class LambdaContainers:
         for pool in pools:
             pool.close()
 
-    def _pool(self, spec: FunctionSpec, context: LambdaContext) -> ContainerPool:
+    def _pool(self, spec: FunctionSpec) -> ContainerPool:
         with self._lock:
             if self._closed:
                 raise PoolClosed
@@ -409,7 +435,7 @@ class LambdaContainers:
             if pool is None:
                 environment = {
                     **self._environment,
-                    **runtime_variables(context),
+                    **runtime_variables(new_context(self._resources, spec)),
                     "PYTHONUNBUFFERED": "1",  # each log line reaches the stack's output as it is written
                 }
                 pool = self._pools[spec.name] = ContainerPool(

@@ -7,10 +7,9 @@ import json
 import logging
 import shlex
 import signal
-import time
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from infrastructure.local.customer_account import DEMO_REGIONS
 from infrastructure.local.gateway.docs import DOCS_PATH
@@ -32,11 +31,7 @@ class RunOptions:
 
 
 def run_local_stack(options: RunOptions) -> int:
-    stop = StopOnSignal()
-    # Installed first, so a signal during start-up still ends in the same clean shutdown.
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, stop)
-
+    stop = StopSignals()  # first, before any thread or child exists: each inherits the mask
     stack = LocalStack(
         host=options.host,
         api_port=options.api_port,
@@ -44,49 +39,52 @@ def run_local_stack(options: RunOptions) -> int:
         region=options.region,
         allowed_origins=options.allowed_origins or DEFAULT_ALLOWED_ORIGINS,
     )
-    try:
-        with stack, contextlib.ExitStack() as cleanup:
+    with stack, contextlib.ExitStack() as cleanup:
+        if not stop.arrived():  # else a signal came during start-up: no banner for a stack that is going
             info = stack.info
             # Registered before the file exists: a stale file would point tools at a stack that is gone.
             cleanup.callback(options.info_file.unlink, missing_ok=True)
             info.write(options.info_file)
             print(banner(info, options.info_file), flush=True)
-            _sleep_until_signalled()
-    except KeyboardInterrupt:
-        if stop.received is None:
-            raise  # not a stop signal's: not ours to swallow
+        log.info("Stopping the local stack (%s)", stop.wait().name)
     log.info("Stopped the local stack")
     return 0
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
-class StopOnSignal:
-    """The handler of SIGINT and SIGTERM: the first signal stops the stack, every later one is ignored.
+class StopSignals:
+    """SIGINT and SIGTERM held blocked for the whole life of the process, and taken with ``sigwait`` only when the
+    stack is ready to stop: a stop signal never interrupts anything.
 
-    Python runs a handler in the main thread between two bytecodes, possibly inside a lock that thread holds:
-    a handler that set a ``threading.Event`` deadlocked when a second signal came while the first was being
-    handled (``make run`` passes a SIGTERM on to the process that already got it). So this one takes no lock:
-    it has the operating system ignore both signals from now on (also during the interpreter's exit, where a
-    Python handler would be gone and SIGTERM kill the process), and raises ``KeyboardInterrupt``, which unwinds
-    the main thread, wherever it is, through the stack's ordinary shutdown.
+    Why not a handler: Python runs a handler in the main thread between two bytecodes, wherever that thread is.
+    One that raised ``KeyboardInterrupt`` unwound the stack through its shutdown from any point; to ignore later
+    signals it had to switch both to ``SIG_IGN``, and a signal the interpreter had already caught but not yet
+    handled then came out as "OSError: Signal 15 ignored due to race condition" in the middle of the shutdown
+    (two signals at once, SIGINT's handler first). A blocked signal is only marked pending: nothing runs, whenever
+    it comes, however often (a kind of signal is pending once), and pending ones are dropped when the process exits,
+    which the default action of a late SIGTERM would otherwise make an exit by signal.
+
+    The mask is per thread and inherited: held before the stack starts any thread, it covers them all. Children
+    inherit it too; ``child_process.link_to_stack`` sets their own rules. A signal during start-up is taken once
+    start-up is over (seconds: it is bounded): the stack then stops as it always does, without announcing itself.
     """
 
     def __init__(self) -> None:
-        self.received: int | None = None
+        """Hold them from now on, in this thread and every thread or child it starts."""
+        if threading.active_count() != 1:
+            # A thread already running keeps its own mask, and would take a signal with its default action.
+            raise RuntimeError("stop signals must be held before any other thread starts")
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        for stop_signal in STOP_SIGNALS:
-            signal.signal(stop_signal, signal.SIG_IGN)
-        if self.received is None:
-            self.received = signum
-            raise KeyboardInterrupt
+    def arrived(self) -> bool:
+        """Whether a stop signal is waiting to be taken."""
+        return bool(signal.sigpending() & STOP_SIGNALS)
 
-
-def _sleep_until_signalled() -> None:
-    while True:
-        time.sleep(3600)  # a signal interrupts the sleep (on every platform, unlike a lock's wait)
+    def wait(self) -> signal.Signals:
+        """The first stop signal, once one has come; later ones stay pending, and are dropped at exit."""
+        return signal.Signals(signal.sigwait(STOP_SIGNALS))
 
 
 def banner(info: StackInfo, info_file: Path) -> str:

@@ -1,17 +1,17 @@
-"""``LocalStack``: start the emulator, provision it, add the demo user and their "customer" AWS account, serve the
-API; and stop it all again. ``run`` serves one until a signal; tests start one in their own process."""
+"""``LocalStack``: start the emulator, provision it, add the demo user and their "customer" AWS account, warm the
+functions' containers, serve the API; and stop it all again. ``run`` serves one until a signal; tests start one
+in their own process."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import boto3
 
-from infrastructure.local.aws.cloudtrail_lookup import empty_cloudtrail_lookup
 from infrastructure.local.aws.emulator import DEFAULT_REGION, DUMMY_CREDENTIALS, Emulator, detach_from_real_aws
 from infrastructure.local.aws.provisioning import AwsResources, provision
-from infrastructure.local.aws.trust_enforcement import trust_policies_enforced
 from infrastructure.local.aws.users import add_user
 from infrastructure.local.customer_account import CustomerAccount, seed_customer_account
 from infrastructure.local.gateway.api_server import ApiServer
@@ -41,8 +41,9 @@ class LocalStack:
     inside it (botocore Stubbers for refusals the emulator cannot produce). ``stop`` undoes everything
     ``start`` did, the process environment included.
 
-    The functions run in warm containers of their own (``LambdaContainers``: processes, several per function, as
-    in Lambda), unless ``functions_in_this_process``: then in this process, one invocation at a time
+    The AWS emulator runs in a process of its own (``Emulator``). The functions run in warm containers of their own
+    (``LambdaContainers``: processes, several per function, as in Lambda; one per API function is warm before
+    ``start`` returns), unless ``functions_in_this_process``: then in this process, one invocation at a time
     (``LambdaRuntime``), where what a test patches reaches them.
     """
 
@@ -61,6 +62,7 @@ class LocalStack:
         self._cors = CorsPolicy(allowed_origins=allowed_origins)  # the deployed stack's default, unless told
         self._cleanup = contextlib.ExitStack()
         self._info: StackInfo | None = None
+        self._containers: LambdaContainers | None = None
 
     @property
     def info(self) -> StackInfo:
@@ -69,16 +71,23 @@ class LocalStack:
             raise RuntimeError("The local stack is not running.")
         return self._info
 
+    @property
+    def containers(self) -> LambdaContainers:
+        """The functions' warm containers (what a test counts); none when the functions run in this process."""
+        if self._containers is None:
+            raise RuntimeError("The local stack runs no containers: not started, or its functions run in-process.")
+        return self._containers
+
     def start(self) -> StackInfo:
         try:
             self._info = self._start(self._cleanup)
         except BaseException:
-            self._cleanup.close()  # what did start is stopped again, in reverse order
+            self.stop()  # what did start is stopped again, in reverse order
             raise
         return self._info
 
     def stop(self) -> None:
-        self._info = None
+        self._info = self._containers = None
         self._cleanup.close()
 
     def __enter__(self) -> LocalStack:
@@ -95,20 +104,24 @@ class LocalStack:
         endpoint_url = emulator.start()
         cleanup.callback(emulator.stop)
         resources = provision(endpoint_url, self._region)
-        # From here on the emulator refuses AssumeRole as AWS does (moto alone lets anyone assume any role),
-        # and answers CloudTrail lookups with an empty trail (moto answers them with an error).
-        cleanup.enter_context(trust_policies_enforced(resources.account_id))
-        cleanup.enter_context(empty_cloudtrail_lookup())
         install_handler_environment(resources, self._cors)  # before any handler module loads
-        demo_user = add_user(resources, DEMO_USERNAME, DEMO_PASSWORD)
-        demo_account = seed_demo_customer_account(resources, demo_user.tenant_id)
-
+        warmed: Future[None] | None = None
         if self._functions_in_this_process:
             invoke = LambdaRuntime(resources).invoke
         else:
-            containers = LambdaContainers(resources)  # given the handler environment installed above
+            # Shut down after the containers are closed (below, so undone first): a warm-up still under way then
+            # ends at once.
+            warming = cleanup.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm"))
+            containers = self._containers = LambdaContainers(resources)  # given the handler environment above
             cleanup.callback(containers.close)  # after the API server has stopped taking requests
             invoke = containers.invoke
+            # One container per API function does its init while the demo is seeded: the stack is ready only once
+            # they are warm, so that no first request pays a cold start.
+            warmed = warming.submit(containers.warm)
+        demo_user = add_user(resources, DEMO_USERNAME, DEMO_PASSWORD)
+        demo_account = seed_demo_customer_account(resources, demo_user.tenant_id)
+        if warmed is not None:
+            warmed.result()
         gateway = LocalApiGateway(
             authorizer=CognitoAuthorizer.for_user_pool(resources),
             invoke=invoke,

@@ -14,9 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,62 +26,19 @@ import requests
 from infrastructure.local.aws.emulator import aws_client
 from infrastructure.local.aws.users import sign_in as sign_in_tokens
 from infrastructure.local.gateway.docs import OPENAPI_PATH
+from infrastructure.local.launch import LaunchedStack, launch_local_stack
 from infrastructure.local.stack import LocalStack
-from infrastructure.local.stack_info import StackInfo, read_stack_info
+from infrastructure.local.stack_info import StackInfo
 from tests.contract.openapi_contract import Contract, is_api_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 15
 
-
-@dataclass
-class RunningStack:
-    process: subprocess.Popen[bytes]
-    info_file: Path
-    output_file: Path
-    info: StackInfo | None = None
-
-    def output(self) -> str:
-        return self.output_file.read_text(errors="replace")
-
-    def wait_until_ready(self) -> StackInfo:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not self.info_file.exists():
-            if self.process.poll() is not None:
-                pytest.fail(f"the local stack exited with {self.process.returncode}:\n{self.output()}")
-            if time.monotonic() > deadline:
-                self.process.kill()
-                pytest.fail(f"the local stack was not ready within {START_TIMEOUT_SECONDS} s:\n{self.output()}")
-            time.sleep(0.1)
-        self.info = read_stack_info(self.info_file)
-        return self.info
-
-    def stop(self, signum: signal.Signals) -> int:
-        self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            pytest.fail(f"the local stack ignored {signum.name} for {STOP_TIMEOUT_SECONDS} s:\n{self.output()}")
-
-
-def start_local_stack(directory: Path) -> RunningStack:
-    """``python -m infrastructure.local run`` on free ports, its output kept in a file (a pipe could fill)."""
-    info_file, output_file = directory / "local-stack.json", directory / "local-stack.log"
-    with output_file.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
-            [sys.executable, "-m", "infrastructure.local", "run", "--api-port", "0", "--aws-port", "0"]
-            + ["--info-file", str(info_file)],
-            cwd=REPO_ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    return RunningStack(process, info_file, output_file)
+# ``python -m infrastructure.local run`` as a process of its own (``launch``, as the benchmarks start it too).
+start_local_stack = launch_local_stack
 
 
 @pytest.fixture(scope="session")
-def running_stack(tmp_path_factory) -> Iterator[RunningStack]:
+def running_stack(tmp_path_factory) -> Iterator[LaunchedStack]:
     stack = start_local_stack(tmp_path_factory.mktemp("local-stack"))
     stack.wait_until_ready()
     yield stack

@@ -193,6 +193,50 @@ def test_log_keys_of_one_invocation_never_appear_on_the_lines_of_another(pools, 
     ]
 
 
+def test_a_warmed_pool_has_one_idle_container_and_the_first_invocation_starts_no_other(pools, invoker):
+    pool = pools(4)
+
+    pool.warm()
+    counts_warm = pool.counts()
+    pid = invoke(invoker, pool, "r1").result(BOUND_SECONDS)["pid"]
+
+    assert counts_warm == PoolCounts(containers=1, busy=0, idle=1, waiting=0)
+    assert pool.counts() == PoolCounts(containers=1, busy=0, idle=1, waiting=0)
+    assert invoke(invoker, pool, "r2").result(BOUND_SECONDS)["pid"] == pid
+
+
+def test_warming_a_pool_that_has_a_container_starts_none(pools, invoker):
+    pool = pools(4)
+    invoke(invoker, pool, "r1").result(BOUND_SECONDS)
+
+    pool.warm()
+    pool.warm()
+
+    assert pool.counts() == PoolCounts(containers=1, busy=0, idle=1, waiting=0)
+
+
+def test_a_container_whose_init_failed_is_warm_and_answers_each_invocation_with_the_failure(invoker):
+    pool = ContainerPool("tests.unit.no_such_function", ENVIRONMENT, max_containers=1)
+    try:
+        pool.warm()
+        counts = pool.counts()
+        with pytest.raises(FunctionError, match="^ModuleNotFoundError: No module named 'tests.unit.no_such_function'"):
+            invoke(invoker, pool, "r1").result(BOUND_SECONDS)
+    finally:
+        pool.close()
+
+    assert counts == PoolCounts(containers=1, busy=0, idle=1, waiting=0)
+
+
+def test_a_closed_pool_warms_nothing(pools):
+    pool = pools(1)
+    pool.close()
+
+    with pytest.raises(PoolClosed):
+        pool.warm()
+    assert pool.counts() == PoolCounts(containers=0, busy=0, idle=0, waiting=0)
+
+
 def test_what_the_function_raises_is_a_function_error_and_its_container_stays_warm(pools, invoker):
     pool = pools(1)
 
@@ -250,7 +294,7 @@ def test_after_closing_no_invocation_runs_and_none_waits(pools, rendezvous, invo
         invoke(invoker, pool, "r3").result(BOUND_SECONDS)
     with pytest.raises(ContainerLost):
         under_way.result(BOUND_SECONDS)
-    assert pool.counts() == PoolCounts(containers=0, busy=0, waiting=0)
+    assert pool.counts() == PoolCounts(containers=0, busy=0, idle=0, waiting=0)
     held.connection.close()
 
 

@@ -1,18 +1,14 @@
-"""The emulated AWS account: an in-process moto server, and clients that reach only it (``provisioning``
-creates the stack's resources in it)."""
+"""The emulated AWS account: a moto server in a process of its own (``emulator_process``), and clients that reach
+only it (``provisioning`` creates the stack's resources in it). Nothing of moto runs in the stack's process."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import urllib.request
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
-from infrastructure.local.aws.write_attributes import client_write_attributes_enforced
+from infrastructure.local.child_process import ChildLost, ChildProcess
 from infrastructure.local.ports import ensure_port_free
 
 DEFAULT_REGION = "us-east-1"
@@ -38,39 +34,51 @@ def aws_client(service: str, endpoint_url: str, region: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint_url, region_name=region, **DUMMY_CREDENTIALS)
 
 
-class Emulator:
-    """The moto server, on loopback, in a background thread of this process, with Cognito's write-attribute
-    rule for app clients (``write_attributes``), which moto leaves out."""
+EMULATOR_MODULE = "infrastructure.local.aws.emulator_process"
+# Moto's default account, which credentials of no assumed role act as: Cloudivize's own account in the emulator.
+ACCOUNT_ID = "123456789012"
+# Only a bound for an emulator that never comes up: it imports moto (about a second) and binds.
+START_TIMEOUT_SECONDS = 60
 
-    def __init__(self, host: str, port: int) -> None:
-        self._host, self._port = host, port
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        self._rules = contextlib.ExitStack()
+
+class EmulatorFailed(Exception):
+    """The emulator's process could not start serving."""
+
+
+class Emulator:
+    """The moto server, on loopback, in a child process (``emulator_process``), with what moto leaves out applied
+    there: trust policies on AssumeRole, an empty CloudTrail page, and app clients' write attributes.
+
+    The process ends when ``stop`` closes its link, or when this process ends in any way (``child_process``)."""
+
+    def __init__(self, host: str, port: int, *, account_id: str = ACCOUNT_ID) -> None:
+        self._host, self._port, self._account_id = host, port, account_id
+        self._child: ChildProcess | None = None
         self.endpoint_url = ""
 
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid if self._child is not None else None
+
     def start(self) -> str:
-        # Moto binds in its own thread and would wait forever for a port it failed to get: check first.
-        ensure_port_free(self._host, self._port, "AWS emulator")
-        # Werkzeug logs every emulated AWS call at INFO: noise that would bury the API's own log.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        # Moto would load thousands of public AMIs into every region the stack touches (seconds each); the
-        # demo account names its own image. Read when a region's EC2 backend is first made, so set it now.
-        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        self._rules.enter_context(client_write_attributes_enforced())
+        ensure_port_free(self._host, self._port, "AWS emulator")  # the clear refusal, before a process starts
+        child = self._child = ChildProcess(
+            EMULATOR_MODULE, [self._host, str(self._port), self._account_id], dict(os.environ)
+        )
         try:
-            self._server.start()
-            host, port = self._server.get_host_and_port()
-            self.endpoint_url = f"http://{host}:{port}"
-            # Moto's state is per process: an emulator started in a process that already used moto (a test run)
-            # must still begin with empty accounts.
-            reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310 - fixed http URL
-            with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - our own loopback server
-                pass
+            ready = child.receive(timeout=START_TIMEOUT_SECONDS)
+            if "error" in ready:
+                raise EmulatorFailed(f"The AWS emulator did not start: {ready['error']}.")
+        except (ChildLost, TimeoutError) as error:
+            self.stop()
+            raise EmulatorFailed(f"The AWS emulator did not start: {error}.") from None
         except BaseException:
-            self._rules.close()  # moto is left as this process found it
+            self.stop()
             raise
+        self.endpoint_url = ready["endpoint_url"]
         return self.endpoint_url
 
     def stop(self) -> None:
-        self._server.stop()
-        self._rules.close()
+        if self._child is not None:
+            self._child.close()
+            self._child = None

@@ -4,9 +4,9 @@ Why: moto lets any caller assume any role, even one that does not exist, and ign
 ``SourceIdentity``. In AWS a customer's role refuses Cloudivize unless its trust policy names Cloudivize's
 principal and requires the tenant's External ID. That refusal is the confused-deputy defence (docs/architecture.md):
 without it the local stack would connect any tenant to any tenant's role, and a test of a mismatched External
-ID would prove nothing. So, while ``trust_policies_enforced`` is active (the local stack's process; the unit
-tests of this module), AssumeRole of a role in another account than the emulator's own is checked as AWS
-checks it, for the parts Cloudivize relies on:
+ID would prove nothing. So, while ``trust_policies_enforced`` is active (the emulator's process,
+``emulator_process``; the unit tests of this module), AssumeRole of a role in another account than the
+emulator's own is checked as AWS checks it, for the parts Cloudivize relies on:
 
 - the role must exist;
 - an Allow statement for ``sts:AssumeRole`` must name the caller: its role (or assumed-role session) ARN,
