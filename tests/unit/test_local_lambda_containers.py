@@ -299,24 +299,38 @@ def test_after_closing_no_invocation_runs_and_none_waits(pools, rendezvous, invo
 
 
 def test_the_gateway_runs_a_real_function_in_a_container_with_the_functions_environment():
-    containers = LambdaContainers(RESOURCES, environment=ENVIRONMENT)
-    gateway = LocalApiGateway(
-        authorizer=FakeAuthorizer(),
-        invoke=containers.invoke,
-        stage=ApiStage(account_id="123456789012", api_id="local", stage="v1"),
-        openapi=lambda: "{}",
-    )
+    # The function reads its caller's memberships from the table: an emulator, provisioned as the stack does.
+    from infrastructure.local.aws.emulator import Emulator
+    from infrastructure.local.aws.provisioning import provision
+
+    emulator = Emulator("127.0.0.1", 0)
+    endpoint = emulator.start()
     try:
-        response = gateway.handle(request("GET", "/me"))
-        counts = containers.counts("me")
+        resources = provision(endpoint, "us-east-1")
+        environment = {**os.environ, **handler_environment(resources), "PYTHONUNBUFFERED": "1"}
+        containers = LambdaContainers(resources, environment=environment)
+        gateway = LocalApiGateway(
+            authorizer=FakeAuthorizer(),
+            invoke=containers.invoke,
+            stage=ApiStage(account_id="123456789012", api_id="local", stage="v1"),
+            openapi=lambda: "{}",
+        )
+        try:
+            response = gateway.handle(request("GET", "/me"))
+            counts = containers.counts("me")
+        finally:
+            containers.close()
     finally:
-        containers.close()
+        emulator.stop()
 
     assert response.status == 200, response.body
     assert json.loads(response.body) == {
         "user_id": "user-1",
         "email": None,
-        "tenant_id": "t1",
         "sign_in_mode": "local",
+        "tenant_id": None,  # a user the table knows no membership of
+        "organization": None,
+        "role": None,
+        "organizations": [],
     }
     assert (counts.containers, counts.busy, counts.waiting) == (1, 0, 0)
