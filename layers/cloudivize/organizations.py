@@ -141,10 +141,11 @@ class Organizations:
         return MemberView(**(vars(member) | {"role": role}))
 
     def remove(self, user_id: str) -> None:
+        leaving = user_id == self._caller.user_id  # leaving needs no role; removing someone else does
+        if not leaving and not self._role.at_least(Role.ADMIN):
+            raise Forbidden(self._refusal("Removing members", Role.ADMIN), role_needed=Role.ADMIN)
         member = self._member(user_id)
-        if user_id != self._caller.user_id:  # leaving needs no role; removing someone else does
-            if not self._role.at_least(Role.ADMIN):
-                raise Forbidden(self._refusal("Removing members", Role.ADMIN), role_needed=Role.ADMIN)
+        if not leaving:
             if member.role is Role.OWNER and self._role is not Role.OWNER:
                 raise Forbidden(self._refusal("Removing an owner", Role.OWNER), role_needed=Role.OWNER)
         try:
