@@ -28,6 +28,12 @@ ORGANIZATION_HEADER = "X-Cloudivize-Organization"
 IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 
+# The audit trail (docs/architecture.md, "Audit trail"): a table of its own, which the functions may only add to.
+ENV_AUDIT_TABLE_NAME = "AUDIT_TABLE_NAME"
+ENV_AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
+AUDIT_TTL_ATTRIBUTE = "expires_at"  # epoch seconds, DynamoDB TTL
+DEFAULT_AUDIT_RETENTION_DAYS = 400
+
 # Keys every field-level encryption context carries (cloudivize.crypto builds the context; the CDK stack
 # requires these keys in its KMS grant conditions). A unit test keeps the two in sync.
 ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")

@@ -1,4 +1,4 @@
-"""What Cloudivize stores (docs/architecture.md): one DynamoDB table and the two customer-managed KMS keys.
+"""What Cloudivize stores (docs/architecture.md): the DynamoDB tables and the two customer-managed KMS keys.
 
 * the **table key** encrypts the table at rest (DynamoDB SSE);
 * the **field key** seals sensitive fields with the AWS Encryption SDK (envelope encryption, context-bound).
@@ -34,6 +34,8 @@ class DataStore(Construct):
         self.idempotency_table = self._table(
             "IdempotencyTable", resources.IDEMPOTENCY_TABLE, removal_policy=RemovalPolicy.DESTROY
         )
+        # Who did what: a table of its own, so that IAM can let the functions only add to it.
+        self.audit_table = self._table("AuditTable", resources.AUDIT_TABLE, removal_policy=RemovalPolicy.RETAIN)
 
     def _key(self, construct_id: str, facts: KeyFacts) -> kms.Key:
         return kms.Key(

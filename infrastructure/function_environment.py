@@ -33,6 +33,8 @@ def function_environment(
     azure: AzureCloud = PUBLIC_AZURE,
     cors: CorsPolicy = NO_CORS,
     route_policy: str | None = None,
+    audit_table_name: str | None = None,
+    audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
 ) -> dict[str, str]:
     """The variables ``cloudivize.config`` and Powertools read. A value given as None is left out."""
     optional = {
@@ -44,6 +46,9 @@ def function_environment(
         constants.ENV_AZURE_RESOURCE_MANAGER_URL: azure.resource_manager_url,
         # The function's routes (routes.route_policy); a trigger has none.
         constants.ENV_ROUTE_POLICY: route_policy,
+        # Where the audit trail goes (every function that serves a route may add to it) and for how long.
+        constants.ENV_AUDIT_TABLE_NAME: audit_table_name,
+        constants.ENV_AUDIT_RETENTION_DAYS: str(audit_retention_days) if audit_table_name is not None else None,
     }
     return {
         constants.ENV_TABLE_NAME: table_name,

@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infrastructure import grants
+from infrastructure import constants, grants
 from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
 from infrastructure.function_environment import PUBLIC_AZURE, AzureCloud, function_environment
@@ -46,6 +46,7 @@ class CloudivizeFunction(Construct):
         onboarding_template_url: str | None,
         azure: AzureCloud,
         cors: CorsPolicy,
+        audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
     ) -> None:
         super().__init__(scope, construct_id)
         grants.check_granted(spec.name, spec.access)
@@ -66,6 +67,7 @@ class CloudivizeFunction(Construct):
             customer_access=customer_access,
         )
 
+        serves_routes = any(route.function == spec.name for route in ROUTES)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -91,7 +93,9 @@ class CloudivizeFunction(Construct):
                 onboarding_template_url=onboarding_template_url,
                 azure=azure,
                 cors=cors,
-                route_policy=route_policy(spec.name) if any(r.function == spec.name for r in ROUTES) else None,
+                route_policy=route_policy(spec.name) if serves_routes else None,
+                audit_table_name=data.audit_table.table_name if serves_routes else None,
+                audit_retention_days=audit_retention_days,
             ),
         )
 
@@ -143,6 +147,7 @@ class CloudivizeFunctions(Construct):
         onboarding_template_url: str | None = None,
         azure: AzureCloud = PUBLIC_AZURE,
         cors: CorsPolicy = NO_CORS,
+        audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
         specs: Iterable[FunctionSpec] = FUNCTIONS.values(),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -158,6 +163,7 @@ class CloudivizeFunctions(Construct):
                 onboarding_template_url=onboarding_template_url,
                 azure=azure,
                 cors=cors,
+                audit_retention_days=audit_retention_days,
             )
             for spec in specs
         }

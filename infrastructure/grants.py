@@ -33,6 +33,13 @@ SEAL_ACTIONS = ("kms:GenerateDataKey",)  # AWS Encryption SDK encrypt: one data 
 UNSEAL_ACTIONS = ("kms:Decrypt",)  # AWS Encryption SDK decrypt
 # What Powertools' DynamoDB persistence layer calls.
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# The audit trail is append-only by construction: writers may only put (never update, delete or read), readers
+# only query. IAM cannot require PutItem's ConditionExpression; cloudivize.audit always sends
+# attribute_not_exists, and a writer that cannot read the table nor have old items returned cannot learn any key
+# (time + 64 random bits) to overwrite.
+AUDIT_WRITE_ACTIONS = ("dynamodb:PutItem",)
+AUDIT_READ_ACTIONS = ("dynamodb:Query",)
+NO_RETURNED_ITEMS = {"StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}
 
 
 class MissingGrant(RuntimeError):
@@ -99,6 +106,15 @@ def _idempotency(target: GrantTarget) -> list[Allow]:
     return [records, _table_key(target, TABLE_KEY_WRITE_ACTIONS)]
 
 
+def _audit_trail(sid: str, actions: tuple[str, ...], key_actions: tuple[str, ...], conditions=None):
+    def allows(target: GrantTarget) -> list[Allow]:
+        # The audit table is encrypted with the table key too.
+        trail = Allow(sid, actions, (target.data.audit_table.table_arn,), conditions)
+        return [trail, _table_key(target, key_actions)]
+
+    return allows
+
+
 def _field_key(sid: str, actions: tuple[str, ...]) -> Callable[[GrantTarget], list[Allow]]:
     def allows(target: GrantTarget) -> list[Allow]:
         return [Allow(sid, actions, (target.data.field_key.key_arn,), encryption_context_conditions())]
@@ -126,6 +142,10 @@ GRANTS: dict[Access, Grant] = {
     Access.SEAL: Grant(_field_key("SealFields", SEAL_ACTIONS)),
     Access.UNSEAL: Grant(_field_key("UnsealFields", UNSEAL_ACTIONS)),
     Access.ASSUME_CUSTOMER_ROLE: Grant(_assume_customer_role),
+    Access.AUDIT_WRITE: Grant(
+        _audit_trail("AddAuditEvents", AUDIT_WRITE_ACTIONS, TABLE_KEY_WRITE_ACTIONS, NO_RETURNED_ITEMS)
+    ),
+    Access.AUDIT_READ: Grant(_audit_trail("ReadAuditEvents", AUDIT_READ_ACTIONS, TABLE_KEY_READ_ACTIONS)),
 }
 
 

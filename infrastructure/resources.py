@@ -100,6 +100,14 @@ IDEMPOTENCY_TABLE = TableFacts(
     ttl_attribute=constants.IDEMPOTENCY_TTL_ATTRIBUTE,
     deletion_protection=False,
 )
+# Audit events: partition key = organization, sort key = time + random (newest first is a reversed Query); kept
+# for the retention the context sets (TTL), protected like the main table.
+AUDIT_TABLE = TableFacts(
+    local_name=f"{constants.SERVICE_NAME}-audit",
+    partition_key=constants.TABLE_PARTITION_KEY,
+    sort_key=constants.TABLE_SORT_KEY,
+    ttl_attribute=constants.AUDIT_TTL_ATTRIBUTE,
+)
 
 # --- Users ---------------------------------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ class Access(StrEnum):
     UNSEAL = "unseal"  # decrypt with the field-level key (kms:Decrypt), context-bound
     IDEMPOTENCY = "idempotency"  # read/write idempotency records (retried creates)
     ASSUME_CUSTOMER_ROLE = "assume_customer_role"  # via the customer-access role, into customers' roles
+    AUDIT_WRITE = "audit_write"  # add audit events (dynamodb:PutItem only): every function serving an audited route
+    AUDIT_READ = "audit_read"  # read the audit trail (dynamodb:Query only)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="organizations",
             description="Organizations and their members: create, rename, delete; roles, removal, leaving",
             # A new organization gets its External ID, sealed.
-            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL}),
+            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.AUDIT_WRITE}),
         ),
         FunctionSpec(
             name="connections",
@@ -109,6 +111,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                     Access.UNSEAL,
                     Access.IDEMPOTENCY,
                     Access.ASSUME_CUSTOMER_ROLE,  # live verification
+                    Access.AUDIT_WRITE,
                 }
             ),
         ),
@@ -132,13 +135,18 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec(
             name="actions",
             description="Operate on a connection's assets (start/stop/reboot/tag)",
-            access=_CLOUD_ACCESS,
+            access=_CLOUD_ACCESS | {Access.AUDIT_WRITE},
             timeout_seconds=29,
         ),
         FunctionSpec(
             name="activity",
             description="Cloudivize's activity in the customer's CloudTrail",
             access=_CLOUD_ACCESS,
+        ),
+        FunctionSpec(
+            name="audit",
+            description="The organization's audit trail: GET /audit",
+            access=frozenset({Access.TABLE_READ, Access.AUDIT_READ}),  # the caller's membership; the trail
         ),
     )
 }
@@ -174,6 +182,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/connections/{connection_id}/assets", "assets", Needs.VIEWER),
     Route("POST", "/connections/{connection_id}/actions", "actions", Needs.OPERATOR, "Running actions", "asset.action"),
     Route("GET", "/connections/{connection_id}/activity", "activity", Needs.VIEWER),
+    Route("GET", "/audit", "audit", Needs.ADMIN, "Reading the audit trail"),
 )
 
 

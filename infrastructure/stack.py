@@ -48,6 +48,8 @@ CTX_THROTTLE_BURST = "cloudivize:throttleBurstLimit"
 CTX_WAF_RATE = "cloudivize:wafRateLimitPer5Min"
 # Browser origins allowed to call the API (CORS); an empty JSON list turns CORS off.
 CTX_ALLOWED_ORIGINS = "cloudivize:allowedOrigins"
+# How long audit events are kept (days; DynamoDB TTL deletes them after).
+CTX_AUDIT_RETENTION_DAYS = "cloudivize:auditRetentionDays"
 
 DEFAULT_AMAZON_SECRET = "cloudivize/login-with-amazon"  # noqa: S105 - the secret's name, not its value
 # The web console's dev server, the first of the default allowed origins.
@@ -76,6 +78,7 @@ class StackConfig:
     api: ApiConfig
     alarm_email: str | None
     azure: AzureCloud
+    audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS
 
     @classmethod
     def from_context(cls, scope: Construct) -> StackConfig:
@@ -106,6 +109,9 @@ class StackConfig:
                 authority_host=get(CTX_AZURE_AUTHORITY_HOST, None),
                 resource_manager_url=get(CTX_AZURE_RESOURCE_MANAGER_URL, None),
             ),
+            audit_retention_days=_positive_int(
+                CTX_AUDIT_RETENTION_DAYS, get(CTX_AUDIT_RETENTION_DAYS, constants.DEFAULT_AUDIT_RETENTION_DAYS)
+            ),
         )
 
 
@@ -132,6 +138,7 @@ class CloudivizeStack(Stack):
             onboarding_template_url=onboarding.template_url,
             azure=config.azure,
             cors=config.api.cors,
+            audit_retention_days=config.audit_retention_days,
         )
         auth = Auth(
             self,

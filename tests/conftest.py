@@ -128,6 +128,7 @@ class FakeCloud:
 
 
 PRINCIPAL_ARN = "arn:aws:iam::123456789012:role/Cloudivize-CustomerAccess"
+AUDIT_TABLE_NAME = "cloudivize-unit-audit"
 TEMPLATE_URL = "https://cloudivize-templates.s3.us-east-1.amazonaws.com/onboarding/aws/customer-role.yaml"
 
 
@@ -138,6 +139,7 @@ def cloud(monkeypatch) -> FakeCloud:
         for name, table in (
             ("cloudivize-unit", resources.MAIN_TABLE),
             ("cloudivize-unit-idempotency", resources.IDEMPOTENCY_TABLE),
+            (AUDIT_TABLE_NAME, resources.AUDIT_TABLE),
         ):
             boto3.client("dynamodb").create_table(
                 TableName=name,
@@ -155,6 +157,7 @@ def cloud(monkeypatch) -> FakeCloud:
         monkeypatch.setenv(constants.ENV_CUSTOMER_ACCESS_ROLE_ARN, PRINCIPAL_ARN)
         monkeypatch.setenv(constants.ENV_ONBOARDING_TEMPLATE_URL, TEMPLATE_URL)
         monkeypatch.setenv(constants.ENV_ROUTE_POLICY, route_policy())
+        monkeypatch.setenv(constants.ENV_AUDIT_TABLE_NAME, AUDIT_TABLE_NAME)
         yield FakeCloud(table_name="cloudivize-unit", field_key_arn=key_arn, user_pool_id=pool_id)
 
 

@@ -89,6 +89,7 @@ def handler_environment(resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS
             onboarding_template_url=resources.onboarding_template_url,
             cors=cors,
             route_policy=route_policy(),  # every function's routes: one environment serves them all here
+            audit_table_name=resources.audit_table_name,
         ),
         # Provided by the Lambda runtime.
         "AWS_REGION": resources.region,

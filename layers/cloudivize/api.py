@@ -23,6 +23,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudivize.audit import record_request
 from cloudivize.composition import backend
 from cloudivize.config import CorsSettings, cors_settings
 from cloudivize.errors import PROBLEM_CONTENT_TYPE, CloudivizeError, PayloadTooLarge, problem_body
@@ -30,7 +31,7 @@ from cloudivize.json_body import read_json_body
 from cloudivize.models.connections import PROVIDERS
 from cloudivize.observability import logger, metrics, tracer
 from cloudivize.openapi import published_document
-from cloudivize.tenancy import Caller, acting_as, authorize
+from cloudivize.tenancy import Caller, RoleRefused, acting_as, authorize
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # Far above any valid request (a connection or settings document is a few KiB), far below API Gateway's 10 MB.
@@ -201,13 +202,17 @@ def _authorized(event: dict[str, Any]) -> Caller:
 
 
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Authorize and resolve one API Gateway event, and stamp the response with the request id."""
+    """Authorize and resolve one API Gateway event, stamp the response with the request id, and add the request to
+    the audit trail when its route is audited (``cloudivize.audit``)."""
+    caller: Caller | None = None
     try:
         caller = _authorized(event)
         readable = _readable(event)
     except CloudivizeError as refused:
         # Refused before resolving, through the one error mapping: no route runs for a caller without the role,
         # nor sees a body it cannot trust.
+        if isinstance(refused, RoleRefused):
+            caller = refused.caller  # a member, refused in their organization: that is audited
         result = ResponseBuilder(_with_cors(_on_domain_error(refused), event)).build(APIGatewayProxyEvent(event))
     else:
         with acting_as(caller):
@@ -217,4 +222,5 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCo
         result["multiValueHeaders"][REQUEST_ID_HEADER] = [request_id]
     else:
         result.setdefault("headers", {})[REQUEST_ID_HEADER] = request_id
+    record_request(event, result, caller, request_id, lambda: backend().audit_trail)
     return result

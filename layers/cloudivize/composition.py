@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from cloudivize.audit import AuditTrail
 from cloudivize.config import FunctionConfig, function_config
 from cloudivize.connections import Connections
 from cloudivize.crypto import FieldSealer, sealer_for
@@ -49,6 +50,13 @@ class Backend:
     def connections(self, caller: Caller) -> Connections:
         store = ConnectionStore(self.table, self.sealer, caller.organization_id)
         return Connections(store, self.tenants, self.providers, caller)
+
+    @property
+    def audit_trail(self) -> AuditTrail | None:
+        """The audit trail, or None in a function given no audit table (the sign-up trigger)."""
+        if self.config.audit_table_name is None:
+            return None
+        return AuditTrail(Table(self.config.audit_table_name), self.config.audit_retention_days)
 
     def user_settings(self, caller: Caller) -> UserSettingsStore:
         return UserSettingsStore(self.table, caller.user_id)

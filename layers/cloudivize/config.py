@@ -26,6 +26,9 @@ class FunctionConfig(BaseModel):
     customer_access_role_arn: str | None = Field(default=None, validation_alias="CUSTOMER_ACCESS_ROLE_ARN")
     onboarding_template_url: str | None = Field(default=None, validation_alias="ONBOARDING_TEMPLATE_URL")
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    # The audit trail (cloudivize.audit): unset for a function that serves no route (the sign-up trigger).
+    audit_table_name: str | None = Field(default=None, validation_alias="AUDIT_TABLE_NAME")
+    audit_retention_days: int = Field(default=400, ge=1, validation_alias="AUDIT_RETENTION_DAYS")
 
 
 @cache

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import operator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import boto3
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 PARTITION_KEY = "pk"
@@ -31,6 +33,7 @@ MEMBERSHIP_PREFIX = "ORG#"
 PROFILE_SORT_KEY = "PROFILE"
 SETTINGS_SORT_KEY = "SETTINGS"
 MAX_BATCH_ATTEMPTS = 3
+MAX_FILTERED_READS = 10  # Query calls of one filtered page (``Table.newest_first``)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,20 @@ def profile_key(user_id: str) -> RecordKey:
 
 def user_settings_key(user_id: str) -> RecordKey:
     return RecordKey(user_partition(user_id), SETTINGS_SORT_KEY)
+
+
+# The audit table (its own table: cloudivize.audit): partition = organization, sort key = when + a random suffix,
+# so that its keys sort by time and no two events share one.
+AUDIT_PARTITION_PREFIX = "ORG#"
+
+
+def audit_partition(tenant_id: str) -> str:
+    return f"{AUDIT_PARTITION_PREFIX}{tenant_id}"
+
+
+def audit_event_key(tenant_id: str, at: str, suffix: str) -> RecordKey:
+    """``at``: the event's time as fixed-width ISO 8601 (UTC), which sorts as time does."""
+    return RecordKey(audit_partition(tenant_id), f"{at}#{suffix}")
 
 
 class AlreadyExists(Exception):
@@ -209,6 +226,29 @@ class Table:
             items=[_attributes(item) for item in response.get("Items", [])],
             next_token=_encode_token(last[SORT_KEY]) if last else None,
         )
+
+    def newest_first(
+        self, partition: str, limit: int, *, before: str | None = None, equal: dict[str, str] | None = None
+    ) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+        """Up to ``limit`` records of one partition, greatest sort key first, after the sort key ``before``, whose
+        attributes equal ``equal``; and the sort key to continue before, or None at the end. A filtered Query may
+        evaluate records it does not return, so this reads on (a bounded number of times) to fill the page."""
+        query: dict[str, Any] = {"KeyConditionExpression": Key(PARTITION_KEY).eq(partition), "ScanIndexForward": False}
+        if equal:
+            conditions = [Attr(name).eq(value) for name, value in equal.items()]
+            query["FilterExpression"] = functools.reduce(operator.and_, conditions)
+        found: list[tuple[str, dict[str, Any]]] = []
+        last = before
+        for _ in range(MAX_FILTERED_READS):
+            if last is not None:
+                query["ExclusiveStartKey"] = {PARTITION_KEY: partition, SORT_KEY: last}
+            response = self._table.query(**query, Limit=limit - len(found))
+            found += [(item[SORT_KEY], _attributes(item)) for item in response.get("Items", [])]
+            evaluated = response.get("LastEvaluatedKey")
+            last = evaluated[SORT_KEY] if evaluated else None
+            if last is None or len(found) >= limit:
+                break
+        return found, last
 
     def update(self, key: RecordKey, changes: dict[str, Any], *, expected_version: int) -> dict[str, Any]:
         """Apply ``changes`` and bump the version, only if the record is at ``expected_version``."""

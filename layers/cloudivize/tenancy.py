@@ -59,6 +59,15 @@ class Caller(BaseModel):
         return self.tenant_id
 
 
+class RoleRefused(Forbidden):
+    """A member whose role is too low for the route: ``caller`` is who was refused, in that organization (the audit
+    trail records the refusal there)."""
+
+    def __init__(self, detail: str, *, caller: Caller, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.caller = caller
+
+
 class RouteRule(BaseModel):
     """One route's entry of ``ROUTE_POLICY``: who may call it, what a refusal names, its audit action."""
 
@@ -156,10 +165,12 @@ def authorize(
         raise Forbidden(NO_ORGANIZATION)
     if role is None:
         raise NotFound(NO_SUCH_ORGANIZATION)
+    member = caller.model_copy(update={"tenant_id": current, "role": role})
     needed = Role(rule.needs)
     if not role.at_least(needed):
-        raise Forbidden(refusal(rule.doing, needed, role, organization_name(current) or current), role_needed=needed)
-    return caller.model_copy(update={"tenant_id": current, "role": role})
+        detail = refusal(rule.doing, needed, role, organization_name(current) or current)
+        raise RoleRefused(detail, caller=member, role_needed=needed)
+    return member
 
 
 def _header(event: Mapping[str, Any], name: str) -> str | None:

@@ -64,6 +64,7 @@ def test_idempotency_records_live_in_their_own_encrypted_expiring_table(synth):
     assert set(tables) == {
         synth.logical_id(synth.stack.data.table),
         synth.logical_id(synth.stack.data.idempotency_table),
+        synth.logical_id(synth.stack.data.audit_table),
     }
     properties = tables[synth.logical_id(synth.stack.data.idempotency_table)]["Properties"]
     assert properties["KeySchema"] == [{"AttributeName": constants.IDEMPOTENCY_KEY, "KeyType": "HASH"}]
@@ -74,3 +75,19 @@ def test_idempotency_records_live_in_their_own_encrypted_expiring_table(synth):
     assert properties["SSESpecification"]["KMSMasterKeyId"] == {
         "Fn::GetAtt": [synth.logical_id(synth.stack.data.table_key), "Arn"]
     }
+
+
+def test_audit_events_live_in_their_own_protected_expiring_table_under_the_table_key(synth):
+    table = synth.resources("AWS::DynamoDB::Table")[synth.logical_id(synth.stack.data.audit_table)]
+    properties = table["Properties"]
+    assert properties["KeySchema"] == [
+        {"AttributeName": constants.TABLE_PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": constants.TABLE_SORT_KEY, "KeyType": "RANGE"},
+    ]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": constants.AUDIT_TTL_ATTRIBUTE, "Enabled": True}
+    assert properties["SSESpecification"]["KMSMasterKeyId"] == {
+        "Fn::GetAtt": [synth.logical_id(synth.stack.data.table_key), "Arn"]
+    }
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["DeletionProtectionEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"

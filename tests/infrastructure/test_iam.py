@@ -13,7 +13,7 @@ from infrastructure import constants, grants
 from infrastructure.customer_access import nag_flatten
 from infrastructure.data import DataStore
 from infrastructure.functions import CloudivizeFunctions
-from infrastructure.routes import FUNCTIONS, Access, FunctionSpec
+from infrastructure.routes import FUNCTIONS, ROUTES, Access, FunctionSpec
 
 from .cfn import as_list, iam_statements, references, role_statements
 
@@ -101,8 +101,10 @@ def test_a_function_reaches_the_table_only_if_its_spec_says_so(synth, name):
             "dynamodb:ConditionCheckItem",
         }
         expected_key |= {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
-    if Access.IDEMPOTENCY in spec.access:  # the idempotency table is encrypted with the table key too
+    if Access.IDEMPOTENCY in spec.access or Access.AUDIT_WRITE in spec.access:  # tables under the table key too
         expected_key |= {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+    if Access.AUDIT_READ in spec.access:
+        expected_key |= {"kms:Decrypt", "kms:DescribeKey"}
 
     assert {a for s in table_statements for a in _actions(s)} == expected
     assert {a for s in table_key_statements for a in _actions(s)} == expected_key
@@ -224,3 +226,44 @@ def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_templ
             else:
                 raise AssertionError(f"{logical_id}: wildcard resource {resource} for {sorted(actions)}")
     assert found == {"x-ray", "customer roles", asset_objects, f"<{template_bucket}.Arn>/*"}
+
+
+def _audit_trail_actions(synth, name: str) -> list[tuple[set[str], dict | None]]:
+    audit_id = synth.logical_id(synth.stack.data.audit_table)
+    statements = [s for s in _data_statements(synth, name) if references(s["Resource"], audit_id)]
+    return [(set(_actions(s)), s.get("Condition")) for s in statements]
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_the_audit_trail_is_added_to_with_put_item_alone_and_read_with_query_alone(synth, name):
+    # Append-only by construction: no function may update, delete, batch-write or get an audit event; writers may
+    # not have an overwritten item returned either (ReturnValues NONE), so no writer learns an event's key.
+    spec = FUNCTIONS[name]
+    expected = []
+    if Access.AUDIT_WRITE in spec.access:
+        expected.append(({"dynamodb:PutItem"}, {"StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}))
+    if Access.AUDIT_READ in spec.access:
+        expected.append(({"dynamodb:Query"}, None))
+    assert _audit_trail_actions(synth, name) == expected
+
+
+def test_only_the_audit_function_may_read_the_trail(synth):
+    readers = {name for name in FUNCTIONS if any("dynamodb:Query" in a for a, _ in _audit_trail_actions(synth, name))}
+    assert readers == {"audit"}
+
+
+def test_every_function_serving_an_audited_route_may_add_to_the_trail_and_no_other(synth):
+    audited = {route.function for route in ROUTES if route.audit}
+    writers = {name for name in FUNCTIONS if any("dynamodb:PutItem" in a for a, _ in _audit_trail_actions(synth, name))}
+    assert writers == audited == {"organizations", "connections", "actions"}
+
+
+def test_no_function_may_change_or_remove_an_audit_event(synth):
+    audit_id = synth.logical_id(synth.stack.data.audit_table)
+    forbidden = {
+        "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Scan",
+        "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete", "dynamodb:DeleteTable",
+    }  # fmt: skip
+    for logical_id, statement in iam_statements(synth.template):
+        if references(statement.get("Resource"), audit_id):
+            assert not forbidden & set(_actions(statement)), logical_id

@@ -46,6 +46,7 @@ def _tables(synth, emulated: Provisioned) -> list[tuple[str, dict[str, Any], dic
     pairs = [
         (synth.stack.data.table, emulated.resources.table_name),
         (synth.stack.data.idempotency_table, emulated.resources.idempotency_table_name),
+        (synth.stack.data.audit_table, emulated.resources.audit_table_name),
     ]
     return [
         (name, _properties(synth, table), dynamodb.describe_table(TableName=name)["Table"]) for table, name in pairs
@@ -78,7 +79,7 @@ def test_tables_expire_records_by_the_same_attribute(synth, emulated):
             }, name
         else:
             assert local["TimeToLiveStatus"] == "DISABLED", name
-    assert expiring == 1  # the idempotency records
+    assert expiring == 2  # the idempotency records and the audit events
 
 
 def test_tables_are_encrypted_with_the_table_key_and_recoverable(synth, emulated):

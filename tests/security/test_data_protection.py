@@ -4,6 +4,7 @@ sensitive field is sealed and bound to its record, and no secret reaches a respo
 import boto3
 import pytest
 
+from tests.conftest import AUDIT_TABLE_NAME
 from tests.utils import KmsCalls, call_api, claims_for
 
 ROLE_ARN = "arn:aws:iam::210987654321:role/CloudivizeReadOnly"
@@ -29,6 +30,12 @@ ALLOWED_ATTRIBUTES = {
                    "updated_at", "created_by", "version", "last_verified_at", "descriptors_sealed",
                    "credentials_sealed", "secret_expires_at"},
     "user_settings": {"pk", "sk", "kind", "settings_json", "updated_at"},
+}  # fmt: skip
+# The audit table's only record. Metadata: who (user id, email, sign-in mode) asked what (action) of which ids
+# (target: path ids, a created id, the asset ids and action sent), when, with which outcome; nothing of a body else.
+AUDIT_ALLOWED_ATTRIBUTES = {
+    "audit_event": {"pk", "sk", "kind", "time", "organization_id", "actor_user_id", "actor_email", "sign_in_mode",
+                    "action", "target", "outcome", "status", "request_id", "expires_at"},
 }  # fmt: skip
 SEALED_ATTRIBUTES = {"external_id_sealed", "descriptors_sealed", "credentials_sealed"}
 
@@ -117,6 +124,17 @@ def test_only_connection_information_metadata_and_user_configuration_is_stored(s
     assert {item["kind"] for item in items} == set(ALLOWED_ATTRIBUTES)
     for item in items:
         assert set(item) <= ALLOWED_ATTRIBUTES[item["kind"]], item["sk"]
+
+
+def test_the_audit_trail_holds_only_its_metadata_and_no_secret_or_sealed_value(scenario):
+    events = boto3.resource("dynamodb").Table(AUDIT_TABLE_NAME).scan()["Items"]
+
+    assert len(events) == 8  # 4 creates (a retry, an invalid one), 3 changes (a stale one), 1 verify
+    assert {item["kind"] for item in events} == set(AUDIT_ALLOWED_ATTRIBUTES)
+    for item in events:
+        assert set(item) <= AUDIT_ALLOWED_ATTRIBUTES[item["kind"]], item["sk"]
+        for value in [*scenario["secrets"], ROLE_ARN, DIRECTORY_ID, APPLICATION_ID, SUBSCRIPTION_ID]:
+            assert value not in str(item), (item["action"], value)
 
 
 def test_no_sealed_value_appears_in_any_unencrypted_attribute(scenario):

@@ -51,3 +51,17 @@ def test_creating_and_verifying_connections_is_counted_by_provider(cloud, emf_li
     assert metrics["ConnectionCreated"]["provider"] == "aws"
     assert metrics["ConnectionVerificationFailed"]["provider"] == "aws"
     assert "tenant-1" not in json.dumps(metrics)
+
+
+def test_an_audit_event_that_could_not_be_written_is_counted(cloud, emf_lines):
+    import boto3
+
+    from tests.conftest import AUDIT_TABLE_NAME
+
+    boto3.client("dynamodb").delete_table(TableName=AUDIT_TABLE_NAME)
+    body = {"provider": "aws", "name": "a", "role_arn": ROLE_ARN, "verify": False}
+
+    assert call_api("POST", "/connections", claims=claims_for("tenant-1"), body=body).status == 201
+    metrics = _names(emf_lines())
+    assert metrics["AuditWriteFailed"]["AuditWriteFailed"] == [1.0]
+    assert "tenant-1" not in json.dumps(metrics)

@@ -17,6 +17,7 @@ RESOURCES = AwsResources(
     client_id="client",
     table_name="cloudivize",
     idempotency_table_name="cloudivize-idempotency",
+    audit_table_name="cloudivize-audit",
     table_key_arn="arn:aws:kms:eu-west-1:123456789012:key/table",
     field_key_arn="arn:aws:kms:eu-west-1:123456789012:key/fields",
     customer_access_role_arn="arn:aws:iam::123456789012:role/Cloudivize-CustomerAccess",

@@ -35,6 +35,7 @@ class AwsResources:
     client_id: str
     table_name: str
     idempotency_table_name: str
+    audit_table_name: str
     table_key_arn: str
     field_key_arn: str
     customer_access_role_arn: str
@@ -72,6 +73,7 @@ def provision(endpoint_url: str, region: str) -> AwsResources:
         client_id=client_id,
         table_name=resources.MAIN_TABLE.local_name,
         idempotency_table_name=resources.IDEMPOTENCY_TABLE.local_name,
+        audit_table_name=resources.AUDIT_TABLE.local_name,
         table_key_arn=table_key_arn,
         field_key_arn=field_key_arn,
         customer_access_role_arn=customer_access_role_arn,
@@ -89,7 +91,7 @@ def _create_key(kms: Any, facts: resources.KeyFacts) -> str:
 
 
 def _create_tables(dynamodb: Any, key_arn: str) -> None:
-    for facts in (resources.MAIN_TABLE, resources.IDEMPOTENCY_TABLE):
+    for facts in (resources.MAIN_TABLE, resources.IDEMPOTENCY_TABLE, resources.AUDIT_TABLE):
         _create_table(dynamodb, facts, key_arn)
 
 
