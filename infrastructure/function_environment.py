@@ -33,6 +33,7 @@ def function_environment(
     azure: AzureCloud = PUBLIC_AZURE,
     cors: CorsPolicy = NO_CORS,
     route_policy: str | None = None,
+    invitation_sender: str | None = None,
 ) -> dict[str, str]:
     """The variables ``cloudivize.config`` and Powertools read. A value given as None is left out."""
     optional = {
@@ -44,6 +45,8 @@ def function_environment(
         constants.ENV_AZURE_RESOURCE_MANAGER_URL: azure.resource_manager_url,
         # The function's routes (routes.route_policy); a trigger has none.
         constants.ENV_ROUTE_POLICY: route_policy,
+        # Only the function that sends invitations, and only when the stack has a sender identity.
+        constants.ENV_INVITATION_SENDER: invitation_sender,
     }
     return {
         constants.ENV_TABLE_NAME: table_name,

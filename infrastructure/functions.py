@@ -19,7 +19,7 @@ from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
 from infrastructure.function_environment import PUBLIC_AZURE, AzureCloud, function_environment
 from infrastructure.resources import NO_CORS, CorsPolicy
-from infrastructure.routes import FUNCTIONS, ROUTES, FunctionSpec, route_policy
+from infrastructure.routes import FUNCTIONS, ROUTES, Access, FunctionSpec, route_policy
 
 
 def _pascal(name: str) -> str:
@@ -46,9 +46,12 @@ class CloudivizeFunction(Construct):
         onboarding_template_url: str | None,
         azure: AzureCloud,
         cors: CorsPolicy,
+        invitation_sender: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         grants.check_granted(spec.name, spec.access)
+        # Only the function that sends invitations learns the sender.
+        sender = invitation_sender if Access.SEND_INVITATIONS in spec.access else None
         self.spec = spec
 
         self.role = iam.Role(
@@ -64,6 +67,7 @@ class CloudivizeFunction(Construct):
             region=Stack.of(self).region,
             data=data,
             customer_access=customer_access,
+            invitation_sender=sender,
         )
 
         self.function = lambda_.Function(
@@ -92,6 +96,7 @@ class CloudivizeFunction(Construct):
                 azure=azure,
                 cors=cors,
                 route_policy=route_policy(spec.name) if any(r.function == spec.name for r in ROUTES) else None,
+                invitation_sender=sender,
             ),
         )
 
@@ -144,6 +149,7 @@ class CloudivizeFunctions(Construct):
         azure: AzureCloud = PUBLIC_AZURE,
         cors: CorsPolicy = NO_CORS,
         specs: Iterable[FunctionSpec] = FUNCTIONS.values(),
+        invitation_sender: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.by_name: dict[str, CloudivizeFunction] = {
@@ -158,6 +164,7 @@ class CloudivizeFunctions(Construct):
                 onboarding_template_url=onboarding_template_url,
                 azure=azure,
                 cors=cors,
+                invitation_sender=invitation_sender,
             )
             for spec in specs
         }

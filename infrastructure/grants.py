@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 
 from infrastructure import constants
@@ -69,6 +70,7 @@ class GrantTarget:
     region: str
     data: DataStore
     customer_access: CustomerAccess | None
+    invitation_sender: str | None = None  # the SES identity invitations are emailed from (None: logged instead)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,18 @@ def _assume_customer_role(target: GrantTarget) -> list[Allow]:
     return [Allow("AssumeCustomerAccessRole", ("sts:AssumeRole",), (target.customer_access.role_arn,))]
 
 
+def _send_invitations(target: GrantTarget) -> list[Allow]:
+    """ses:SendEmail on the sender's identity only, from that address only; nothing without a sender (the
+    function then logs invitations instead of emailing them)."""
+    if target.invitation_sender is None:
+        return []
+    identity = Stack.of(target.role).format_arn(
+        service="ses", resource="identity", resource_name=target.invitation_sender
+    )
+    from_sender = {"StringEquals": {"ses:FromAddress": target.invitation_sender}}
+    return [Allow("SendInvitations", ("ses:SendEmail",), (identity,), from_sender)]
+
+
 # In this order in the policies (a statement several grants share sits where the last of them puts it).
 GRANTS: dict[Access, Grant] = {
     Access.TABLE_READ: Grant(_table(TABLE_READ_ACTIONS, TABLE_KEY_READ_ACTIONS)),
@@ -126,6 +140,7 @@ GRANTS: dict[Access, Grant] = {
     Access.SEAL: Grant(_field_key("SealFields", SEAL_ACTIONS)),
     Access.UNSEAL: Grant(_field_key("UnsealFields", UNSEAL_ACTIONS)),
     Access.ASSUME_CUSTOMER_ROLE: Grant(_assume_customer_role),
+    Access.SEND_INVITATIONS: Grant(_send_invitations),
 }
 
 

@@ -48,6 +48,8 @@ CTX_THROTTLE_BURST = "cloudivize:throttleBurstLimit"
 CTX_WAF_RATE = "cloudivize:wafRateLimitPer5Min"
 # Browser origins allowed to call the API (CORS); an empty JSON list turns CORS off.
 CTX_ALLOWED_ORIGINS = "cloudivize:allowedOrigins"
+# The SES identity (a verified email address) invitations are emailed from; absent: they are logged.
+CTX_INVITATION_SENDER = "cloudivize:invitationSender"
 
 DEFAULT_AMAZON_SECRET = "cloudivize/login-with-amazon"  # noqa: S105 - the secret's name, not its value
 # The web console's dev server, the first of the default allowed origins.
@@ -76,6 +78,7 @@ class StackConfig:
     api: ApiConfig
     alarm_email: str | None
     azure: AzureCloud
+    invitation_sender: str | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> StackConfig:
@@ -106,6 +109,7 @@ class StackConfig:
                 authority_host=get(CTX_AZURE_AUTHORITY_HOST, None),
                 resource_manager_url=get(CTX_AZURE_RESOURCE_MANAGER_URL, None),
             ),
+            invitation_sender=get(CTX_INVITATION_SENDER, None),
         )
 
 
@@ -132,6 +136,7 @@ class CloudivizeStack(Stack):
             onboarding_template_url=onboarding.template_url,
             azure=config.azure,
             cors=config.api.cors,
+            invitation_sender=config.invitation_sender,
         )
         auth = Auth(
             self,

@@ -26,6 +26,8 @@ class FunctionConfig(BaseModel):
     customer_access_role_arn: str | None = Field(default=None, validation_alias="CUSTOMER_ACCESS_ROLE_ARN")
     onboarding_template_url: str | None = Field(default=None, validation_alias="ONBOARDING_TEMPLATE_URL")
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    # The SES identity invitations are emailed from; None: they are logged (cloudivize.invitation_mail).
+    invitation_sender: str | None = Field(default=None, validation_alias="INVITATION_SENDER")
 
 
 @cache
