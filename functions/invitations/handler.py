@@ -29,17 +29,12 @@ def _invitations() -> Invitations:
     "/invitations",
     summary="Invite someone by email with a role (admin; owner to invite an owner); emailed, or logged locally",
     tags=["invitations"],
-    responses=created("The pending invitation"),
+    responses=created("The pending invitation", headers=()),
 )
 def invite(body: Annotated[InvitationCreate, Body()]) -> Response[InvitationView]:
     invitation = _invitations().invite(body.email, body.role)
     logger.info("Member invited", extra={"role": invitation.role.value})
-    return Response(
-        status_code=201,
-        content_type=content_types.APPLICATION_JSON,
-        body=invitation,
-        headers={"Location": "/invitations", "ETag": '"1"'},
-    )
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=invitation)
 
 
 @router.get("/invitations", summary="The organization's pending invitations (admin)", tags=["invitations"],

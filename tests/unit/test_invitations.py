@@ -70,7 +70,8 @@ def test_one_invitation_is_three_items_that_expire_by_ttl_and_ids_differ(cloud):
 def test_without_a_sender_the_invitation_is_logged_with_its_accept_call(cloud, debug_logs):
     invitation = invite().json()
 
-    line = f"Invitation for bo@example.com to Org org-a: accept with POST /invitations/{invitation['invitation_id']}/accept"
+    accept = f"POST /invitations/{invitation['invitation_id']}/accept"
+    line = f"Invitation for bo@example.com to Org org-a: accept with {accept}"
     assert line in debug_logs()
 
 
@@ -240,7 +241,8 @@ def test_members_below_admin_can_neither_invite_nor_list_nor_revoke(cloud, role)
 
     assert (inviting.status, listing.status, revoking.status) == (403, 403, 403)
     assert inviting.json()["role_needed"] == "admin"
-    assert inviting.json()["detail"] == f"Inviting members needs the admin role; you are {role.with_article} in Org org-a."
+    refusal = f"Inviting members needs the admin role; you are {role.with_article} in Org org-a."
+    assert inviting.json()["detail"] == refusal
     assert len(invitation_items(cloud)) == 3
 
 
