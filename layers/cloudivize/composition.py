@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from cloudivize.config import FunctionConfig, function_config
+from cloudivize.config import FunctionConfig, function_config, invitation_settings
 from cloudivize.connections import Connections
 from cloudivize.crypto import FieldSealer, sealer_for
 from cloudivize.invitation_mail import InvitationMail
@@ -50,7 +50,7 @@ class Backend:
         return Organizations(self.table, self.tenants, self.memberships, caller)
 
     def invitations(self, caller: Caller) -> Invitations:
-        mail = InvitationMail(self.config.invitation_sender, self.config.region)
+        mail = InvitationMail(invitation_settings().sender, self.config.region)
         return Invitations(InvitationStore(self.table), self.memberships, self.tenants, mail, caller)
 
     def connections(self, caller: Caller) -> Connections:

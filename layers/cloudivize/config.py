@@ -26,8 +26,6 @@ class FunctionConfig(BaseModel):
     customer_access_role_arn: str | None = Field(default=None, validation_alias="CUSTOMER_ACCESS_ROLE_ARN")
     onboarding_template_url: str | None = Field(default=None, validation_alias="ONBOARDING_TEMPLATE_URL")
     region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
-    # The SES identity invitations are emailed from; None: they are logged (cloudivize.invitation_mail).
-    invitation_sender: str | None = Field(default=None, validation_alias="INVITATION_SENDER")
 
 
 @cache
@@ -57,6 +55,20 @@ class CorsSettings(BaseModel):
 def cors_settings() -> CorsSettings:
     """Read when a resolver is built (once per container, at import), so not cached here."""
     return CorsSettings.model_validate(dict(os.environ))
+
+
+class InvitationSettings(BaseModel):
+    """How invitations are delivered: emailed from ``sender`` (an SES identity, context
+    ``cloudivize:invitationSender``), or, with none (the local stack, a deployment without one), logged."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sender: str | None = Field(default=None, validation_alias="INVITATION_SENDER")
+
+
+def invitation_settings() -> InvitationSettings:
+    """Read per use (a few dictionary look-ups), so not cached."""
+    return InvitationSettings.model_validate(dict(os.environ))
 
 
 class AzureCloud(BaseModel):

@@ -8,6 +8,7 @@ import pytest
 
 from cloudivize.invitations import NO_SUCH_INVITATION, UNVERIFIED_EMAIL
 from cloudivize.roles import Role
+from cloudivize.store.invitations import TTL_ATTRIBUTE
 from cloudivize.store.memberships import Member
 from infrastructure import constants
 from tests.utils import call_api, claims_for
@@ -65,6 +66,7 @@ def test_one_invitation_is_three_items_that_expire_by_ttl_and_ids_differ(cloud):
     }
     expires = int(datetime.fromisoformat(first["expires_at"]).timestamp())
     assert {int(item[constants.TABLE_TTL_ATTRIBUTE]) for item in items} == {expires}
+    assert TTL_ATTRIBUTE == constants.TABLE_TTL_ATTRIBUTE  # the attribute the stack's table expires by
 
 
 def test_without_a_sender_the_invitation_is_logged_with_its_accept_call(cloud, debug_logs):
