@@ -27,6 +27,8 @@ ORGANIZATION_HEADER = "X-Cloudivize-Organization"
 # so that the main table holds only connection information, metadata and user configuration.
 IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+# The main table's TTL attribute (epoch seconds): unused invitations expire (cloudivize.store.invitations).
+TABLE_TTL_ATTRIBUTE = "expires"
 
 # The audit trail (docs/architecture.md, "Audit trail"): a table of its own, which the functions may only add to.
 ENV_AUDIT_TABLE_NAME = "AUDIT_TABLE_NAME"
@@ -42,6 +44,8 @@ ENCRYPTION_CONTEXT_KEYS = ("tenant_id", "record", "purpose")
 # customer-access role (the one principal customers trust), then the customer's role from that session.
 ENV_CUSTOMER_ACCESS_ROLE_ARN = "CUSTOMER_ACCESS_ROLE_ARN"
 ENV_ONBOARDING_TEMPLATE_URL = "ONBOARDING_TEMPLATE_URL"
+# The SES identity invitations are emailed from (context cloudivize:invitationSender); unset: they are logged.
+ENV_INVITATION_SENDER = "INVITATION_SENDER"
 CUSTOMER_SESSION_NAME = "Cloudivize-Session"  # what customers see in CloudTrail
 # Which Azure cloud the functions call (cloudivize.config.AzureSettings reads them); unset: the public cloud.
 ENV_AZURE_AUTHORITY_HOST = "AZURE_AUTHORITY_HOST"  # azure-identity's own variable

@@ -35,6 +35,7 @@ def function_environment(
     route_policy: str | None = None,
     audit_table_name: str | None = None,
     audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
+    invitation_sender: str | None = None,
 ) -> dict[str, str]:
     """The variables ``cloudivize.config`` and Powertools read. A value given as None is left out."""
     optional = {
@@ -49,6 +50,8 @@ def function_environment(
         # Where the audit trail goes (every function that serves a route may add to it) and for how long.
         constants.ENV_AUDIT_TABLE_NAME: audit_table_name,
         constants.ENV_AUDIT_RETENTION_DAYS: str(audit_retention_days) if audit_table_name is not None else None,
+        # Only the function that sends invitations, and only when the stack has a sender identity.
+        constants.ENV_INVITATION_SENDER: invitation_sender,
     }
     return {
         constants.ENV_TABLE_NAME: table_name,

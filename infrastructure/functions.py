@@ -19,7 +19,7 @@ from infrastructure.customer_access import CustomerAccess
 from infrastructure.data import DataStore
 from infrastructure.function_environment import PUBLIC_AZURE, AzureCloud, function_environment
 from infrastructure.resources import NO_CORS, CorsPolicy
-from infrastructure.routes import FUNCTIONS, ROUTES, FunctionSpec, route_policy
+from infrastructure.routes import FUNCTIONS, ROUTES, Access, FunctionSpec, route_policy
 
 
 def _pascal(name: str) -> str:
@@ -47,9 +47,12 @@ class CloudivizeFunction(Construct):
         azure: AzureCloud,
         cors: CorsPolicy,
         audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
+        invitation_sender: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         grants.check_granted(spec.name, spec.access)
+        # Only the function that sends invitations learns the sender.
+        sender = invitation_sender if Access.SEND_INVITATIONS in spec.access else None
         self.spec = spec
 
         self.role = iam.Role(
@@ -65,6 +68,7 @@ class CloudivizeFunction(Construct):
             region=Stack.of(self).region,
             data=data,
             customer_access=customer_access,
+            invitation_sender=sender,
         )
 
         serves_routes = any(route.function == spec.name for route in ROUTES)
@@ -96,6 +100,7 @@ class CloudivizeFunction(Construct):
                 route_policy=route_policy(spec.name) if serves_routes else None,
                 audit_table_name=data.audit_table.table_name if serves_routes else None,
                 audit_retention_days=audit_retention_days,
+                invitation_sender=sender,
             ),
         )
 
@@ -149,6 +154,7 @@ class CloudivizeFunctions(Construct):
         cors: CorsPolicy = NO_CORS,
         audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
         specs: Iterable[FunctionSpec] = FUNCTIONS.values(),
+        invitation_sender: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.by_name: dict[str, CloudivizeFunction] = {
@@ -164,6 +170,7 @@ class CloudivizeFunctions(Construct):
                 azure=azure,
                 cors=cors,
                 audit_retention_days=audit_retention_days,
+                invitation_sender=invitation_sender,
             )
             for spec in specs
         }

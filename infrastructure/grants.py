@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 
 from infrastructure import constants
@@ -76,6 +77,7 @@ class GrantTarget:
     region: str
     data: DataStore
     customer_access: CustomerAccess | None
+    invitation_sender: str | None = None  # the SES identity invitations are emailed from (None: logged instead)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,18 @@ def _assume_customer_role(target: GrantTarget) -> list[Allow]:
     return [Allow("AssumeCustomerAccessRole", ("sts:AssumeRole",), (target.customer_access.role_arn,))]
 
 
+def _send_invitations(target: GrantTarget) -> list[Allow]:
+    """ses:SendEmail on the sender's identity only, from that address only; nothing without a sender (the
+    function then logs invitations instead of emailing them)."""
+    if target.invitation_sender is None:
+        return []
+    identity = Stack.of(target.role).format_arn(
+        service="ses", resource="identity", resource_name=target.invitation_sender
+    )
+    from_sender = {"StringEquals": {"ses:FromAddress": target.invitation_sender}}
+    return [Allow("SendInvitations", ("ses:SendEmail",), (identity,), from_sender)]
+
+
 # In this order in the policies (a statement several grants share sits where the last of them puts it).
 GRANTS: dict[Access, Grant] = {
     Access.TABLE_READ: Grant(_table(TABLE_READ_ACTIONS, TABLE_KEY_READ_ACTIONS)),
@@ -146,6 +160,7 @@ GRANTS: dict[Access, Grant] = {
         _audit_trail("AddAuditEvents", AUDIT_WRITE_ACTIONS, TABLE_KEY_WRITE_ACTIONS, NO_RETURNED_ITEMS)
     ),
     Access.AUDIT_READ: Grant(_audit_trail("ReadAuditEvents", AUDIT_READ_ACTIONS, TABLE_KEY_READ_ACTIONS)),
+    Access.SEND_INVITATIONS: Grant(_send_invitations),
 }
 
 

@@ -92,6 +92,7 @@ MAIN_TABLE = TableFacts(
     local_name=constants.SERVICE_NAME,
     partition_key=constants.TABLE_PARTITION_KEY,
     sort_key=constants.TABLE_SORT_KEY,
+    ttl_attribute=constants.TABLE_TTL_ATTRIBUTE,
 )
 # Records of retried creates (Idempotency-Key), expiring after a day: short-lived, so no deletion protection.
 IDEMPOTENCY_TABLE = TableFacts(

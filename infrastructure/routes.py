@@ -23,6 +23,7 @@ class Access(StrEnum):
     ASSUME_CUSTOMER_ROLE = "assume_customer_role"  # via the customer-access role, into customers' roles
     AUDIT_WRITE = "audit_write"  # add audit events (dynamodb:PutItem only): every function serving an audited route
     AUDIT_READ = "audit_read"  # read the audit trail (dynamodb:Query only)
+    SEND_INVITATIONS = "send_invitations"  # ses:SendEmail from the stack's invitation sender identity only
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEAL, Access.AUDIT_WRITE}),
         ),
         FunctionSpec(
+            name="invitations",
+            description="Invitations: invite by email with a role, list, revoke; mine, accept",
+            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEND_INVITATIONS}),
+        ),
+        FunctionSpec(
             name="connections",
             description="Connection records: add, list, read, change, remove, re-verify",
             access=frozenset(
@@ -169,6 +175,20 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/members/{user_id}", "organizations", Needs.ADMIN, "Changing roles", "member.role_changed"),
     # Anyone may leave; removing someone else needs the admin role (the organizations function holds that rule).
     Route("DELETE", "/members/{user_id}", "organizations", Needs.VIEWER, _MEMBERS, "member.removed"),
+    # Inviting an owner needs the owner role (the invitations function holds that rule); accepting needs the
+    # invitation's own addressee, by a verified email.
+    Route("POST", "/invitations", "invitations", Needs.ADMIN, "Inviting members", "member.invited"),
+    Route("GET", "/invitations", "invitations", Needs.ADMIN, "Reading invitations"),
+    Route(
+        "DELETE",
+        "/invitations/{invitation_id}",
+        "invitations",
+        Needs.ADMIN,
+        "Revoking invitations",
+        "member.invitation_revoked",
+    ),  # fmt: skip
+    Route("GET", "/me/invitations", "invitations", Needs.SIGNED_IN),
+    Route("POST", "/invitations/{invitation_id}/accept", "invitations", Needs.SIGNED_IN, audit="member.joined"),
     Route("POST", "/connections", "connections", Needs.ADMIN, _CONNECTIONS, "connection.created"),
     Route("GET", "/connections", "connections", Needs.VIEWER),
     Route("GET", "/connections/{connection_id}", "connections", Needs.VIEWER),

@@ -50,6 +50,8 @@ CTX_WAF_RATE = "cloudivize:wafRateLimitPer5Min"
 CTX_ALLOWED_ORIGINS = "cloudivize:allowedOrigins"
 # How long audit events are kept (days; DynamoDB TTL deletes them after).
 CTX_AUDIT_RETENTION_DAYS = "cloudivize:auditRetentionDays"
+# The SES identity (a verified email address) invitations are emailed from; absent: they are logged.
+CTX_INVITATION_SENDER = "cloudivize:invitationSender"
 
 DEFAULT_AMAZON_SECRET = "cloudivize/login-with-amazon"  # noqa: S105 - the secret's name, not its value
 # The web console's dev server, the first of the default allowed origins.
@@ -79,6 +81,7 @@ class StackConfig:
     alarm_email: str | None
     azure: AzureCloud
     audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS
+    invitation_sender: str | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> StackConfig:
@@ -112,6 +115,7 @@ class StackConfig:
             audit_retention_days=_positive_int(
                 CTX_AUDIT_RETENTION_DAYS, get(CTX_AUDIT_RETENTION_DAYS, constants.DEFAULT_AUDIT_RETENTION_DAYS)
             ),
+            invitation_sender=get(CTX_INVITATION_SENDER, None),
         )
 
 
@@ -139,6 +143,7 @@ class CloudivizeStack(Stack):
             azure=config.azure,
             cors=config.api.cors,
             audit_retention_days=config.audit_retention_days,
+            invitation_sender=config.invitation_sender,
         )
         auth = Auth(
             self,

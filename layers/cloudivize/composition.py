@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from functools import cache
 
 from cloudivize.audit import AuditTrail
-from cloudivize.config import FunctionConfig, function_config
+from cloudivize.config import FunctionConfig, function_config, invitation_settings
 from cloudivize.connections import Connections
 from cloudivize.crypto import FieldSealer, sealer_for
+from cloudivize.invitation_mail import InvitationMail
+from cloudivize.invitations import Invitations
 from cloudivize.organizations import Organizations
 from cloudivize.providers import Providers
 from cloudivize.repository import Table
 from cloudivize.store.connections import ConnectionStore
+from cloudivize.store.invitations import InvitationStore
 from cloudivize.store.memberships import MembershipStore
 from cloudivize.store.tenants import TenantStore
 from cloudivize.store.user_settings import UserSettingsStore
@@ -46,6 +49,10 @@ class Backend:
 
     def organizations(self, caller: Caller) -> Organizations:
         return Organizations(self.table, self.tenants, self.memberships, caller)
+
+    def invitations(self, caller: Caller) -> Invitations:
+        mail = InvitationMail(invitation_settings().sender, self.config.region)
+        return Invitations(InvitationStore(self.table), self.memberships, self.tenants, mail, caller)
 
     def connections(self, caller: Caller) -> Connections:
         store = ConnectionStore(self.table, self.sealer, caller.organization_id)

@@ -60,6 +60,20 @@ def cors_settings() -> CorsSettings:
     return CorsSettings.model_validate(dict(os.environ))
 
 
+class InvitationSettings(BaseModel):
+    """How invitations are delivered: emailed from ``sender`` (an SES identity, context
+    ``cloudivize:invitationSender``), or, with none (the local stack, a deployment without one), logged."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sender: str | None = Field(default=None, validation_alias="INVITATION_SENDER")
+
+
+def invitation_settings() -> InvitationSettings:
+    """Read per use (a few dictionary look-ups), so not cached."""
+    return InvitationSettings.model_validate(dict(os.environ))
+
+
 class AzureCloud(BaseModel):
     """Where Azure is: the public cloud unless told otherwise (sovereign clouds, or a test's fake).
 

@@ -266,9 +266,10 @@ def ok(description: str, *, headers: tuple[str, ...] = ()) -> dict[int, dict[str
     return {200: {"description": description, "headers": _header_refs(headers)}}
 
 
-def created(description: str) -> dict[int, dict[str, Any]]:
-    """201 with the new resource as JSON, where it lives (Location) and its version (ETag)."""
-    return {201: {"description": description, "headers": _header_refs(("Location", "ETag"))}}
+def created(description: str, *, headers: tuple[str, ...] = ("Location", "ETag")) -> dict[int, dict[str, Any]]:
+    """201 with the new resource as JSON, where it lives (Location) and its version (ETag); ``headers=()`` for
+    one that has neither (an invitation: read by nobody at its own path, never changed)."""
+    return {201: {"description": description, "headers": _header_refs(headers)}}
 
 
 def no_content(description: str) -> dict[int, dict[str, Any]]:

@@ -3,7 +3,9 @@
 Single table (docs/architecture.md, "Data model"): partition key = tenant (organization) or user, sort key = record
 kind + id: ``TENANT#t / META`` (the organization), ``TENANT#t / CONN#c`` (a connection), ``TENANT#t / MEMBER#u``
 (a membership), ``USER#u / ORG#t`` (the same membership, found from the user), ``USER#u / PROFILE`` (the user's
-default organization), ``USER#u / SETTINGS`` (the user's own configuration).
+default organization), ``USER#u / SETTINGS`` (the user's own configuration), and an invitation three times:
+``INVITE#i / META`` (what accepting reads), ``TENANT#t / INVITE#i`` (the organization's pending ones) and
+``EMAIL#e / INVITE#i`` (those addressed to an email, lower-cased).
 Every key is built by a function of this module; the stores hand ``Table`` a ``RecordKey`` and the record's
 other attributes, never a key attribute. Every write is conditional, so a retry or a race never overwrites
 what is there and a stale writer is told so.
@@ -32,6 +34,7 @@ MEMBER_PREFIX = "MEMBER#"
 MEMBERSHIP_PREFIX = "ORG#"
 PROFILE_SORT_KEY = "PROFILE"
 SETTINGS_SORT_KEY = "SETTINGS"
+INVITATION_PREFIX = "INVITE#"
 MAX_BATCH_ATTEMPTS = 3
 MAX_FILTERED_READS = 10  # Query calls of one filtered page (``Table.newest_first``)
 
@@ -98,6 +101,25 @@ def audit_partition(tenant_id: str) -> str:
 def audit_event_key(tenant_id: str, at: str, suffix: str) -> RecordKey:
     """``at``: the event's time as fixed-width ISO 8601 (UTC), which sorts as time does."""
     return RecordKey(audit_partition(tenant_id), f"{at}#{suffix}")
+
+
+def invitation_key(invitation_id: str) -> RecordKey:
+    """An invitation as accepting or revoking it reads it, by its id alone."""
+    return RecordKey(f"{INVITATION_PREFIX}{invitation_id}", META_SORT_KEY)
+
+
+def organization_invitation_key(tenant_id: str, invitation_id: str) -> RecordKey:
+    """The same invitation in its organization's list of pending ones."""
+    return RecordKey(tenant_partition(tenant_id), f"{INVITATION_PREFIX}{invitation_id}")
+
+
+def email_partition(email: str) -> str:
+    return f"EMAIL#{email.lower()}"
+
+
+def email_invitation_key(email: str, invitation_id: str) -> RecordKey:
+    """The same invitation among those addressed to its email (compared lower-cased)."""
+    return RecordKey(email_partition(email), f"{INVITATION_PREFIX}{invitation_id}")
 
 
 class AlreadyExists(Exception):

@@ -168,6 +168,11 @@ EXPECTED_ANSWERS = {
     ("GET", "/connections/{connection_id}/assets"): (200, {400, 403, 404, 422, 503}),
     ("POST", "/connections/{connection_id}/actions"): (200, {403, 404, 422, 503}),
     ("GET", "/connections/{connection_id}/activity"): (200, {400, 403, 404, 422, 503}),
+    ("POST", "/invitations"): (201, {403, 422, 503}),
+    ("GET", "/invitations"): (200, {403}),
+    ("DELETE", "/invitations/{invitation_id}"): (204, {403, 404}),
+    ("GET", "/me/invitations"): (200, set()),
+    ("POST", "/invitations/{invitation_id}/accept"): (200, {403, 404, 409}),
 }
 
 

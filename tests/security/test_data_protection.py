@@ -24,6 +24,10 @@ ALLOWED_ATTRIBUTES = {
     # Metadata: who belongs to which organization with which role (twice: from the organization and the user).
     "member": {"pk", "sk", "kind", "user_id", "email", "role", "joined_at"},
     "membership": {"pk", "sk", "kind", "tenant_id", "role", "joined_at"},
+    # Metadata: a pending invitation (whom, to which organization, with which role, by whom, until when; TTL
+    # `expires`), three times: by its id, in the organization's list, among those addressed to the email.
+    **{kind: {"pk", "sk", "kind", "invitation_id", "tenant_id", "email", "role", "invited_by", "created_at",
+              "expires_at", "expires"} for kind in ("invitation", "organization_invitation", "email_invitation")},
     # User configuration: the organization a user's requests act in by default.
     "profile": {"pk", "sk", "kind", "default_organization_id"},
     "connection": {"pk", "sk", "kind", "connection_id", "provider", "name", "status", "regions", "created_at",
@@ -97,6 +101,12 @@ def scenario(cloud, debug_logs):
     api("PUT", "/settings", claims=ana, body={"theme": "dark", "default_regions": ["eu-west-1"]})
     api("GET", "/settings", claims=ana)
     api("GET", "/me", claims=bo)
+    # Invitations: one accepted (its items go), one left pending (its items stay).
+    joining = api("POST", "/invitations", claims=ana, body={"email": "bo@example.com", "role": "operator"}).json()
+    api("POST", "/invitations", claims=ana, body={"email": "cy@example.com", "role": "viewer"})
+    api("GET", "/me/invitations", claims=bo)
+    assert api("POST", f"/invitations/{joining['invitation_id']}/accept", claims=bo).status == 200
+    api("GET", "/invitations", claims=ana)
 
     external_ids = [cloud.external_id(c["custom:tenant_id"]) for c in (ana, bo)]
     secrets = [AZURE_SECRET, ROTATED_SECRET, STALE_SECRET, *external_ids]
