@@ -49,6 +49,7 @@ CONFIG = schemathesis.Config.from_dict(
                     "GET /connections",
                     "GET /connections/{connection_id}/assets",
                     "GET /connections/{connection_id}/activity",
+                    "GET /audit",
                 ],
                 "checks": {
                     "positive_data_acceptance": {"expected-statuses": [*ACCEPTED, OPAQUE_TOKEN_REFUSED]},

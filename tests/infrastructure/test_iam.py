@@ -255,7 +255,8 @@ def test_only_the_audit_function_may_read_the_trail(synth):
 def test_every_function_serving_an_audited_route_may_add_to_the_trail_and_no_other(synth):
     audited = {route.function for route in ROUTES if route.audit}
     writers = {name for name in FUNCTIONS if any("dynamodb:PutItem" in a for a, _ in _audit_trail_actions(synth, name))}
-    assert writers == audited == {"organizations", "connections", "actions"}
+    assert writers == audited
+    assert {"organizations", "connections", "actions"} <= writers
 
 
 def test_no_function_may_change_or_remove_an_audit_event(synth):
