@@ -104,7 +104,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec(
             name="invitations",
             description="Invitations: invite by email with a role, list, revoke; mine, accept",
-            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEND_INVITATIONS}),
+            access=frozenset({Access.TABLE_READ, Access.TABLE_WRITE, Access.SEND_INVITATIONS, Access.AUDIT_WRITE}),
         ),
         FunctionSpec(
             name="connections",

@@ -185,8 +185,9 @@ def target_of(event: Mapping[str, Any], response: Mapping[str, Any]) -> dict[str
 
 
 def _organization_of(caller: Caller, response: Mapping[str, Any]) -> str | None:
-    """Where the event goes: the organization the request acted in; for a new organization, that one."""
-    if response.get("statusCode") == 201:
+    """Where the event goes: the organization the request acted in; for one it answers (a new organization, an
+    invitation accepted, a default chosen), that one."""
+    if 200 <= int(response.get("statusCode") or 0) < 300:
         made = _json_object(response.get("body"))
         if isinstance(made.get("organization_id"), str):
             return made["organization_id"]

@@ -139,7 +139,8 @@ def test_only_connection_information_metadata_and_user_configuration_is_stored(s
 def test_the_audit_trail_holds_only_its_metadata_and_no_secret_or_sealed_value(scenario):
     events = boto3.resource("dynamodb").Table(AUDIT_TABLE_NAME).scan()["Items"]
 
-    assert len(events) == 8  # 4 creates (a retry, an invalid one), 3 changes (a stale one), 1 verify
+    # 4 creates (a retry, an invalid one), 3 changes (a stale one), 1 verify; 2 invitations and 1 accepted
+    assert len(events) == 11
     assert {item["kind"] for item in events} == set(AUDIT_ALLOWED_ATTRIBUTES)
     for item in events:
         assert set(item) <= AUDIT_ALLOWED_ATTRIBUTES[item["kind"]], item["sk"]

@@ -51,6 +51,13 @@ def new_connection(claims: dict[str, str] = OWNER) -> str:
     return response.json()["id"]
 
 
+def invitation(claims: dict[str, str] = OWNER, email: str = "new@example.com") -> str:
+    """An invitation of ``claims``' organization to ``email``, as a viewer: its id (in the 201's body)."""
+    response = call_api("POST", "/invitations", claims=claims, body={"email": email, "role": "viewer"})
+    assert response.status == 201, response.text
+    return response.json()["invitation_id"]
+
+
 # Per audited route: what to set up (as t1's owner), then the one request it is (method, path, body).
 Request = tuple[str, str, dict | None]
 SCENARIOS: dict[str, Callable[[], Request]] = {
@@ -66,6 +73,12 @@ SCENARIOS: dict[str, Callable[[], Request]] = {
     ),
     "DELETE /connections/{connection_id}": lambda: ("DELETE", f"/connections/{new_connection()}", None),
     "POST /connections/{connection_id}/verify": lambda: ("POST", f"/connections/{new_connection()}/verify", None),
+    "POST /invitations": lambda: ("POST", "/invitations", {"email": "new@example.com", "role": "viewer"}),
+    "DELETE /invitations/{invitation_id}": lambda: ("DELETE", f"/invitations/{invitation()}", None),
+    # t2's owner invites t1's owner, who accepts: the event goes to t2, the organization joined.
+    "POST /invitations/{invitation_id}/accept": lambda: (
+        "POST", f"/invitations/{invitation(OTHER, 'owner@example.com')}/accept", None
+    ),
     "POST /connections/{connection_id}/actions": lambda: (
         "POST", f"/connections/{new_connection()}/actions", {"action": "stop", "asset_ids": ["i-0123456789abcdef0"],
                                                                "region": "us-east-1"},
@@ -97,8 +110,9 @@ def test_every_audited_request_writes_one_event_with_its_actor(cloud, key):
     assert event["outcome"] == ("succeeded" if response.status < 400 else "refused" if response.status == 403
                                 else "failed")  # fmt: skip
     assert event["request_id"] == response.headers["X-Request-Id"]
-    created = response.json() if response.status == 201 else {}
-    assert event["pk"] == f"ORG#{created.get('organization_id', 't1')}"
+    # In the organization acted in, or the one the answer names (made, joined or chosen).
+    answered = response.json() if 200 <= response.status < 300 and response.text else {}
+    assert event["pk"] == f"ORG#{answered.get('organization_id', 't1')}"
     assert event["kind"] == "audit_event"
     assert event["expires_at"] == int(datetime.fromisoformat(event["time"]).timestamp()) + RETENTION_SECONDS
 
