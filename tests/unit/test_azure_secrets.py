@@ -66,7 +66,7 @@ def test_a_secret_at_either_edge_is_stored_and_its_hint_is_three_of_its_characte
 
 @pytest.mark.parametrize("length", [AZURE_SECRET_MIN_LENGTH - 1, AZURE_SECRET_MAX_LENGTH + 1, 2])
 def test_a_secret_outside_the_lengths_is_422_saying_what_a_secret_looks_like(cloud, debug_logs, length):
-    # Two characters that appear nowhere else (neither base64 nor any message has "^^"): the check below can only find the secret.
+    # Two characters that appear in no message nor in base64: the check below can only find the secret.
     secret = "Kp7" + "y" * (length - 3) if length > 3 else "^^"
 
     response = create(application_secret=secret)
