@@ -59,12 +59,13 @@ def signed_up(claims: dict[str, str] | None, *, role: str = "owner") -> None:
     SIGNED_UP.add(claims["sub"])
     from cloudivize.composition import backend
     from cloudivize.organizations import create_organization
+    from cloudivize.repository import user_partition
     from cloudivize.roles import Role
     from cloudivize.store.memberships import Member
 
     service = backend()
     user_id, tenant_id = claims["sub"], claims[TEST_ORGANIZATION_CLAIM]
-    if service.table.query_all(f"USER#{user_id}"):
+    if service.table.query_all(user_partition(user_id)):
         return
     made = create_organization(
         service.tenants, service.memberships, tenant_id=tenant_id, name=f"Org {tenant_id}", owner_id=user_id,

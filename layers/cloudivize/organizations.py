@@ -73,14 +73,14 @@ class Organizations:
 
     # --- the caller's organizations -------------------------------------------------------------------------
     def mine(self) -> list[OrganizationSummary]:
-        organizations = self._memberships.of_user(self._caller.user_id)
-        names = self._tenants.names(list(organizations.roles))
-        default = organizations.current(None)
+        """The caller's organizations as authorization read them for this request (no second read)."""
+        names = self._tenants.names(list(self._caller.organizations))
+        default = self._caller.default_organization_id
         return [
             OrganizationSummary(
                 organization_id=tenant_id, name=names[tenant_id], role=role, default=tenant_id == default
             )
-            for tenant_id, role in organizations.roles.items()
+            for tenant_id, role in self._caller.organizations.items()
             if tenant_id in names
         ]
 
@@ -93,14 +93,12 @@ class Organizations:
         return self._organization(tenant_id, Role.OWNER)
 
     def choose_default(self, tenant_id: str) -> OrganizationSummary:
-        organizations = self._memberships.of_user(self._caller.user_id)
-        if tenant_id not in organizations.roles:
+        role = self._caller.organizations.get(tenant_id)
+        if role is None:
             raise NotFound("No such organization, or you are not a member of it.")
         self._memberships.choose_default(self._caller.user_id, tenant_id)
         name = self._tenants.name(tenant_id) or tenant_id
-        return OrganizationSummary(
-            organization_id=tenant_id, name=name, role=organizations.roles[tenant_id], default=True
-        )
+        return OrganizationSummary(organization_id=tenant_id, name=name, role=role, default=True)
 
     # --- the current organization ---------------------------------------------------------------------------
     def current(self) -> Organization:

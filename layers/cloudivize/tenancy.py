@@ -51,6 +51,10 @@ class Caller(BaseModel):
     sign_in_mode: SignInMode
     tenant_id: str | None = None
     role: Role | None = None
+    # What authorization read of the caller's memberships, for the routes that show them (GET /me,
+    # GET /organizations): every organization with their role, in the order joined, and the default one.
+    organizations: dict[str, Role] = {}
+    default_organization_id: str | None = None
 
     @property
     def organization_id(self) -> str:
@@ -156,6 +160,9 @@ def authorize(
     if requested is not None and not ORGANIZATION_ID.match(requested):
         raise NotFound(NO_SUCH_ORGANIZATION)
     organizations = roles_of(caller.user_id)
+    caller = caller.model_copy(
+        update={"organizations": organizations.roles, "default_organization_id": organizations.current(None)}
+    )
     current = organizations.current(requested)
     role = organizations.roles.get(current) if current else None
     if rule.needs == SIGNED_IN:

@@ -5,7 +5,7 @@ import json
 from functions.post_confirmation import handler as post_confirmation
 from infrastructure.local.events import post_confirmation_event
 from infrastructure.local.gateway.proxy_event import api_gateway_claims
-from tests.utils import LambdaContext, call_api, claims_for
+from tests.utils import LambdaContext, ServiceCalls, call_api, claims_for
 
 
 def test_me_answers_the_caller_their_organization_and_role(cloud):
@@ -82,3 +82,14 @@ def test_a_user_in_no_organization_is_told_how_to_get_one(cloud):
     assert connections.status == 403
     assert connections.headers["Content-Type"] == "application/problem+json"
     assert "POST /organizations" in connections.json()["detail"]
+
+
+def test_me_reads_the_callers_memberships_once(cloud):
+    claims = claims_for("t-1", "user-1", "ana@example.com")
+    call_api("GET", "/me", claims=claims)  # signed up, container warm
+
+    with ServiceCalls("dynamodb") as calls:
+        assert call_api("GET", "/me", claims=claims).status == 200
+
+    # Authorization's Query of the caller's partition serves /me too; one BatchGetItem names the organizations.
+    assert calls == ["Query", "BatchGetItem"]
