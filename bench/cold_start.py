@@ -33,7 +33,7 @@ from infrastructure.routes import ROUTES
 
 ARCHITECTURE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine().lower()]
 API_FUNCTIONS = sorted({route.function for route in ROUTES})
-ROUNDS = 3  # rounds per function, each with the shipped layer and the reference (the run stays near 80 s)
+ROUNDS = 2  # rounds per function, each with the shipped layer and the reference (20 paired samples over all functions)
 BEFORE_ROUNDS = 1  # the layer without bytecode costs twice as much per sample, and differs by far more
 # Where boto3 is read from changes no import: the lightest function (the SDK is most of its import) shows it.
 SDK_COMPARED = ("me",)

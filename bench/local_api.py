@@ -25,11 +25,16 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+import boto3
+import jwt
 
 from bench._environment import offline
 from bench._figures import Figure
-from infrastructure.local.aws.emulator import EMULATOR_MODULE
+from infrastructure.local.aws.emulator import DUMMY_CREDENTIALS, EMULATOR_MODULE
+from infrastructure.local.aws.provisioning import AwsResources
 from infrastructure.local.aws.users import sign_in as sign_in_tokens
 from infrastructure.local.launch import LaunchedStack, running_local_stack
 from infrastructure.local.stack_info import StackInfo
@@ -150,6 +155,36 @@ def _cpu_seconds(pid: int) -> float:
     return (int(stat_fields[11]) + int(stat_fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class TableReadsOfMe:
+    """What ``GET /me`` reads from the table (``tenancy.authorize``'s Query of the caller's partition, and
+    ``Organizations.mine``'s BatchGetItem of their names), made by this process with the layer's stores and a
+    client like the function's: the part of the route's time that is the emulated DynamoDB's."""
+
+    def __init__(self, info: StackInfo, token: str) -> None:
+        from cloudivize.repository import Table
+        from cloudivize.store.memberships import MembershipStore
+        from cloudivize.store.tenants import TenantStore
+
+        resources = info.resources
+        table = Table(resources.table_name, aws_resource("dynamodb", resources).Table(resources.table_name))
+        self._memberships = MembershipStore(table)
+        self._tenants = TenantStore(table, sealer=None)  # names() unseals nothing
+        self._user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+
+    def time(self) -> float:
+        started = time.perf_counter()
+        organizations = self._memberships.of_user(self._user_id)
+        if not self._tenants.names(list(organizations.roles)):
+            raise RuntimeError("The demo user's organizations have no names: not what GET /me reads.")
+        return time.perf_counter() - started
+
+
+def aws_resource(service: str, resources: AwsResources) -> Any:
+    return boto3.resource(
+        service, endpoint_url=resources.aws_endpoint_url, region_name=resources.region, **DUMMY_CREDENTIALS
+    )
+
+
 def sign_in(info: StackInfo) -> str:
     return sign_in_tokens(info.resources, info.demo_username, info.demo_password)["IdToken"]
 
@@ -174,8 +209,17 @@ def run() -> Iterable[Figure]:
             burst(clients, "/connections", 4)
             burst(clients, "/me", 4)
 
-            me = [clients[0].get("/me") for _ in range(ME_REQUESTS)]
+            # Side by side, taking turns: GET /me, and the two reads its function must make (the caller's memberships,
+            # for authority; their organizations' names), made from here with the layer's own stores.
+            reads = TableReadsOfMe(info, token)
+            me, alone = [], []
+            for _ in range(ME_REQUESTS):
+                me.append(clients[0].get("/me"))
+                alone.append(reads.time())
             yield Figure("local_api_me_p50_ms_c1", statistics.median(me) * 1000, 1)
+            yield Figure("local_api_me_its_table_reads_p50_ms", statistics.median(alone) * 1000, 1)
+            beyond = statistics.median(whole - reads for whole, reads in zip(me, alone, strict=True))
+            yield Figure("local_api_me_p50_ms_c1_beyond_its_table_reads", beyond * 1000, 1)
 
             by_clients: dict[int, list[Burst]] = {1: [], CONCURRENT_CLIENTS: []}
             for _ in range(ROUNDS):
