@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Stack, Validations
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
@@ -204,6 +204,16 @@ class Api(Construct):
     @property
     def stage(self) -> apigw.Stage:
         return self.rest_api.deployment_stage
+
+    @property
+    def origin(self) -> str:
+        """The API's browser origin (its execute-api host), what a page's CSP ``connect-src`` names."""
+        return f"https://{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+
+    @property
+    def base_url(self) -> str:
+        """The stage's URL without the trailing slash of ``RestApi.url``: a client appends ``/me`` to it."""
+        return f"{self.origin}/{resources.API_STAGE_NAME}"
 
     def _preflight(self, path: str, cors: resources.CorsPolicy) -> apigw.Method:
         """OPTIONS on ``path``: a mock integration answering the policy's headers, with no authorizer.

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, SecretValue, Validations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infrastructure import resources
+from infrastructure import constants, resources
 
 # Cognito's names of the standard attributes an app client reads or writes, as CDK's ClientAttributes names them.
 _CDK_STANDARD_ATTRIBUTES = {"email": "email", "email_verified": "email_verified", "name": "fullname"}
@@ -27,6 +27,23 @@ _CDK_AUTH_FLOWS = {
     "ALLOW_CUSTOM_AUTH": "custom",
 }
 _ALWAYS_ALLOWED_FLOW = "ALLOW_REFRESH_TOKEN_AUTH"
+_CDK_SCOPES = {
+    "openid": cognito.OAuthScope.OPENID,
+    "email": cognito.OAuthScope.EMAIL,
+    "profile": cognito.OAuthScope.PROFILE,
+}
+
+# The user pool's names of its sign-in routes, as app clients and ``identity_provider=`` name them.
+COGNITO_PROVIDER_NAME = "COGNITO"  # the pool's own users
+IDENTITY_CENTER_PROVIDER_NAME = "IdentityCenter"
+# The SAML attribute Identity Center's application sends the user's email in (README: "Identity Center").
+IDENTITY_CENTER_EMAIL_ATTRIBUTE = "email"
+
+
+def managed_login_url(domain_prefix: str) -> str:
+    """The Cognito domain's URL (managed login, OAuth endpoints), from its prefix alone: no resource reference,
+    so what must exist before the user pool (its trigger's CORS policy, the console's CSP) may name it."""
+    return f"https://{domain_prefix}.auth.{Aws.REGION}.amazoncognito.com"
 
 
 def _client_attributes(names: Sequence[str]) -> cognito.ClientAttributes:
@@ -47,6 +64,14 @@ class AuthConfig:
     domain_prefix: str  # Cognito hosted UI domain prefix (https://<prefix>.auth.<region>.amazoncognito.com)
     callback_urls: Sequence[str]
     logout_urls: Sequence[str]
+    # An IAM Identity Center SAML application's metadata URL: its users sign in as a second Amazon route.
+    identity_center_metadata_url: str | None = None
+
+    @property
+    def identity_providers(self) -> tuple[str, ...]:
+        """The app client's sign-in routes, by the pool's names (what the console offers)."""
+        providers = (COGNITO_PROVIDER_NAME, constants.AMAZON_PROVIDER_NAME)
+        return (*providers, IDENTITY_CENTER_PROVIDER_NAME) if self.identity_center_metadata_url else providers
 
 
 class Auth(Construct):
@@ -59,6 +84,7 @@ class Auth(Construct):
         post_confirmation: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.config = config
         tenant, password, client = resources.TENANT_ID_ATTRIBUTE, resources.PASSWORD_POLICY, resources.WEB_CLIENT
 
         self.user_pool = cognito.UserPool(
@@ -127,6 +153,21 @@ class Auth(Construct):
             ),
         )
 
+        self.identity_center = (
+            cognito.UserPoolIdentityProviderSaml(
+                self,
+                "IdentityCenter",
+                user_pool=self.user_pool,
+                name=IDENTITY_CENTER_PROVIDER_NAME,
+                metadata=cognito.UserPoolIdentityProviderSamlMetadata.url(config.identity_center_metadata_url),
+                attribute_mapping=cognito.AttributeMapping(
+                    email=cognito.ProviderAttribute.other(IDENTITY_CENTER_EMAIL_ATTRIBUTE)
+                ),
+            )
+            if config.identity_center_metadata_url
+            else None
+        )
+
         self.domain = self.user_pool.add_domain(
             "Domain",
             cognito_domain=cognito.CognitoDomainOptions(domain_prefix=config.domain_prefix),
@@ -138,13 +179,12 @@ class Auth(Construct):
             auth_flows=_auth_flows(client.auth_flows),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
-                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                scopes=[_CDK_SCOPES[scope] for scope in client.oauth_scopes],
                 callback_urls=list(config.callback_urls),
                 logout_urls=list(config.logout_urls),
             ),
             supported_identity_providers=[
-                cognito.UserPoolClientIdentityProvider.COGNITO,
-                cognito.UserPoolClientIdentityProvider.AMAZON,
+                cognito.UserPoolClientIdentityProvider.custom(name) for name in config.identity_providers
             ],
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
@@ -154,5 +194,11 @@ class Auth(Construct):
             read_attributes=_client_attributes(client.read_attributes),
             write_attributes=_client_attributes(client.write_attributes),
         )
-        # The client names the Amazon provider by its fixed name; create the provider first.
+        # The client names the providers by their names; create them first.
         self.client.node.add_dependency(self.amazon)
+        if self.identity_center is not None:
+            self.client.node.add_dependency(self.identity_center)
+
+    @property
+    def managed_login_url(self) -> str:
+        return managed_login_url(self.config.domain_prefix)

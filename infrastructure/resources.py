@@ -183,6 +183,7 @@ class AppClientFacts:
     id_token_validity_hours: int
     access_token_validity_hours: int
     refresh_token_validity_days: int
+    oauth_scopes: tuple[str, ...] = ("openid", "email", "profile")  # what the managed login may grant
 
 
 WEB_CLIENT = AppClientFacts(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from constructs import Construct
 
 from infrastructure import constants, resources
 from infrastructure.api import Api, ApiConfig
-from infrastructure.auth import Auth, AuthConfig
+from infrastructure.auth import Auth, AuthConfig, managed_login_url
+from infrastructure.console_hosting import ConsoleHosting, HostingConfig, RuntimeConfig
 from infrastructure.customer_access import CustomerAccess, OnboardingTemplate
 from infrastructure.data import DataStore
 from infrastructure.function_environment import AzureCloud
@@ -30,6 +31,7 @@ from infrastructure.layer_bundling import SharedLayer
 from infrastructure.observability import Observability
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CONSOLE_DIR = REPO_ROOT / "console"
 STACK_ID = "Cloudivize"
 POST_CONFIRMATION_FUNCTION = "post_confirmation"  # the routes.FUNCTIONS entry that is the Cognito trigger
 
@@ -52,6 +54,12 @@ CTX_ALLOWED_ORIGINS = "cloudivize:allowedOrigins"
 CTX_AUDIT_RETENTION_DAYS = "cloudivize:auditRetentionDays"
 # The SES identity (a verified email address) invitations are emailed from; absent: they are logged.
 CTX_INVITATION_SENDER = "cloudivize:invitationSender"
+# The hosted console: an alternate domain name with its ACM certificate (us-east-1), a CloudFront WAF web ACL.
+CTX_CONSOLE_DOMAIN = "cloudivize:consoleDomain"
+CTX_CONSOLE_CERTIFICATE_ARN = "cloudivize:consoleCertificateArn"
+CTX_CONSOLE_WEB_ACL_ARN = "cloudivize:consoleWebAclArn"
+# IAM Identity Center's SAML metadata URL: its users sign in as a second Amazon route; absent: no such provider.
+CTX_IDENTITY_CENTER_METADATA_URL = "cloudivize:identityCenterMetadataUrl"
 
 DEFAULT_AMAZON_SECRET = "cloudivize/login-with-amazon"  # noqa: S105 - the secret's name, not its value
 # The web console's dev server, the first of the default allowed origins.
@@ -82,6 +90,7 @@ class StackConfig:
     azure: AzureCloud
     audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS
     invitation_sender: str | None = None
+    console: HostingConfig = field(default_factory=HostingConfig)
 
     @classmethod
     def from_context(cls, scope: Construct) -> StackConfig:
@@ -97,6 +106,7 @@ class StackConfig:
                 domain_prefix=get(CTX_DOMAIN_PREFIX, None) or Fn.join("-", ["cloudivize", Aws.ACCOUNT_ID]),
                 callback_urls=_as_list(get(CTX_CALLBACK_URLS, DEFAULT_CALLBACK_URLS)),
                 logout_urls=_as_list(get(CTX_LOGOUT_URLS, DEFAULT_LOGOUT_URLS)),
+                identity_center_metadata_url=get(CTX_IDENTITY_CENTER_METADATA_URL, None),
             ),
             api=ApiConfig(
                 throttle_rate_limit=_positive_int(CTX_THROTTLE_RATE, get(CTX_THROTTLE_RATE, 50)),
@@ -116,7 +126,27 @@ class StackConfig:
                 CTX_AUDIT_RETENTION_DAYS, get(CTX_AUDIT_RETENTION_DAYS, constants.DEFAULT_AUDIT_RETENTION_DAYS)
             ),
             invitation_sender=get(CTX_INVITATION_SENDER, None),
+            console=HostingConfig(
+                domain_name=get(CTX_CONSOLE_DOMAIN, None),
+                certificate_arn=get(CTX_CONSOLE_CERTIFICATE_ARN, None),
+                web_acl_arn=get(CTX_CONSOLE_WEB_ACL_ARN, None),
+            ),
         )
+
+    def with_console(self, console: ConsoleHosting) -> StackConfig:
+        """The hosted console joins the web client's OAuth URLs and the API's browser origins (after those from
+        context): it is a web client like any other."""
+
+        def joined(urls: Sequence[str], url: str) -> tuple[str, ...]:
+            return tuple(dict.fromkeys((*urls, url)))
+
+        auth = replace(
+            self.auth,
+            callback_urls=joined(self.auth.callback_urls, console.callback_url),
+            logout_urls=joined(self.auth.logout_urls, console.post_logout_url),
+        )
+        cors = replace(self.api.cors, allowed_origins=joined(self.api.cors.allowed_origins, console.url))
+        return replace(self, auth=auth, api=replace(self.api, cors=cors))
 
 
 class CloudivizeStack(Stack):
@@ -132,6 +162,17 @@ class CloudivizeStack(Stack):
         onboarding = OnboardingTemplate(
             self, "OnboardingTemplate", template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE
         )
+        # Before the functions and the client, which allow its origin; its files are published at the end.
+        console = ConsoleHosting(
+            self,
+            "Console",
+            console_dir=CONSOLE_DIR,
+            # From the prefix, not the domain resource: the pool's trigger allows the console's origin (a cycle).
+            managed_login_url=managed_login_url(config.auth.domain_prefix),
+            access_logs=onboarding.access_logs,
+            config=config.console,
+        )
+        config = config.with_console(console)
         functions = CloudivizeFunctions(
             self,
             "Functions",
@@ -153,8 +194,19 @@ class CloudivizeStack(Stack):
         )
         api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, config=config.api)
         Observability(self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=config.alarm_email)
+        console.publish(
+            RuntimeConfig(
+                api_url=api.base_url,
+                authority=auth.user_pool.user_pool_provider_url,
+                client_id=auth.client.user_pool_client_id,
+                managed_login_url=auth.managed_login_url,
+                scopes=resources.WEB_CLIENT.oauth_scopes,
+                identity_providers=config.auth.identity_providers,
+            ),
+            api_origin=api.origin,
+        )
 
-        self.data, self.functions, self.auth, self.api = data, functions, auth, api
+        self.data, self.functions, self.auth, self.api, self.console = data, functions, auth, api, console
         self.customer_access, self.onboarding = customer_access, onboarding
         Tags.of(self).add("service", constants.SERVICE_NAME)
 
@@ -167,6 +219,15 @@ class CloudivizeStack(Stack):
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id, description="Public web client")
         CfnOutput(self, "HostedUiBaseUrl", value=auth.domain.base_url(), description="Cognito hosted UI / OAuth")
+        CfnOutput(self, "ConsoleUrl", value=console.url, description="The web console (CloudFront)")
+        CfnOutput(
+            self,
+            "ConsoleDistributionDomainName",
+            value=console.distribution.distribution_domain_name,
+            description="Point consoleDomain's DNS record (CNAME or alias) here",
+        )
+        CfnOutput(self, "ConsoleDistributionId", value=console.distribution.distribution_id)
+        CfnOutput(self, "ConsoleBucketName", value=console.bucket.bucket_name)
         CfnOutput(self, "TableName", value=data.table.table_name)
         CfnOutput(self, "FieldKeyArn", value=data.field_key.key_arn, description="KMS key sealing connection secrets")
         CfnOutput(

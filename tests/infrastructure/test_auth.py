@@ -65,8 +65,10 @@ def test_app_client_is_a_public_spa_client(synth):
     assert client["AllowedOAuthFlows"] == ["code"]
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert set(client["SupportedIdentityProviders"]) == {"COGNITO", constants.AMAZON_PROVIDER_NAME}
-    assert client["CallbackURLs"] == ["http://localhost:5173/auth/callback"]
-    assert client["LogoutURLs"] == ["http://localhost:5173/"]
+    # The context's URLs (the dev server by default), then the hosted console's (tests/.../test_console_hosting.py).
+    assert client["CallbackURLs"][0] == "http://localhost:5173/auth/callback"
+    assert client["LogoutURLs"][0] == "http://localhost:5173/"
+    assert len(client["CallbackURLs"]) == len(client["LogoutURLs"]) == 2
 
 
 def test_client_is_created_after_the_amazon_provider(synth):

@@ -11,11 +11,14 @@ import pytest
 
 from infrastructure import constants
 from infrastructure.api import GATEWAY_PROBLEMS
+from infrastructure.customer_access import nag_flatten as flat
 from infrastructure.resources import DEFAULT_ALLOWED_ORIGINS, CorsPolicy
 from infrastructure.routes import ROUTES
 from infrastructure.stack import (
     CTX_ALLOWED_ORIGINS,
     CTX_CALLBACK_URLS,
+    CTX_CONSOLE_CERTIFICATE_ARN,
+    CTX_CONSOLE_DOMAIN,
     CTX_LOGOUT_URLS,
     DEFAULT_CALLBACK_URLS,
     DEFAULT_LOGOUT_URLS,
@@ -78,16 +81,31 @@ def _cloudivize_environments(template: dict[str, Any]) -> list[dict[str, Any]]:
     return [v for v in variables if v.get("POWERTOOLS_SERVICE_NAME") == constants.SERVICE_NAME]
 
 
-def _synth(tmp_path_factory: pytest.TempPathFactory, origins: Any) -> dict[str, Any]:
+def _synth(tmp_path_factory: pytest.TempPathFactory, origins: Any, **context: str) -> dict[str, Any]:
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(context={"aws:cdk:bundling-stacks": [], CTX_ALLOWED_ORIGINS: origins}, outdir=str(outdir))
+    app = build_app(
+        context={"aws:cdk:bundling-stacks": [], CTX_ALLOWED_ORIGINS: origins, **context}, outdir=str(outdir)
+    )
     return app.synth().get_stack_by_name(stack_of(app).stack_name).template
+
+
+def _console_origin(synth) -> str:
+    """The hosted console's origin as the flattened template names it: its distribution's domain name."""
+    return f"https://<{synth.logical_id(synth.stack.console.distribution)}.DomainName>"
 
 
 @pytest.fixture(scope="module")
 def one_origin(tmp_path_factory) -> dict[str, Any]:
-    """The stack for one production console origin, given as ``-c cloudivize:allowedOrigins=<origin>`` is."""
-    return _synth(tmp_path_factory, "https://console.example.com")
+    """The stack for one production console origin: the hosted console at its own domain, also given as
+    ``-c cloudivize:allowedOrigins=<origin>`` (listed once)."""
+    return _synth(
+        tmp_path_factory,
+        "https://console.example.com",
+        **{
+            CTX_CONSOLE_DOMAIN: "console.example.com",
+            CTX_CONSOLE_CERTIFICATE_ARN: "arn:aws:acm:us-east-1:111122223333:certificate/console",
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +147,9 @@ def test_a_preflight_is_a_mock_with_no_authorizer_answering_the_policy(synth, pa
         "method.response.header.X-Request-Id": "context.requestId",
     }
     # Allow-Origin is never static: the template names the request's origin, and only an allowed one.
-    assert response["ResponseTemplates"] == {"application/json": _origin_template(DEFAULT_ALLOWED_ORIGINS)}
+    assert {key: flat(value) for key, value in response["ResponseTemplates"].items()} == {
+        "application/json": _origin_template((*DEFAULT_ALLOWED_ORIGINS, _console_origin(synth)))
+    }
     [method_response] = preflight["MethodResponses"]
     assert method_response["StatusCode"] == "204"
     assert set(method_response["ResponseParameters"]) == {
@@ -164,14 +184,16 @@ def test_no_origin_is_a_wildcard_anywhere(synth, one_origin):
         for match in re.finditer(r"Access-Control-Allow-Origin[^,}]*", text):
             assert "*" not in match.group(0), match.group(0)
         for variables in _cloudivize_environments(template):
-            assert "*" not in variables[constants.ENV_CORS_ALLOWED_ORIGINS]
+            assert "*" not in flat(variables[constants.ENV_CORS_ALLOWED_ORIGINS])
 
 
 def test_every_function_reads_the_policy_from_its_environment(synth):
     environments = _cloudivize_environments(synth.template)
     assert len(environments) == len(synth.stack.functions.by_name)
     for variables in environments:
-        assert variables[constants.ENV_CORS_ALLOWED_ORIGINS] == "http://localhost:5173,http://127.0.0.1:5173"
+        assert flat(variables[constants.ENV_CORS_ALLOWED_ORIGINS]) == ",".join(
+            (*DEFAULT_ALLOWED_ORIGINS, _console_origin(synth))
+        )
         assert variables[constants.ENV_CORS_ALLOW_HEADERS] == ALLOW_HEADERS
         assert variables[constants.ENV_CORS_EXPOSE_HEADERS] == EXPOSE_HEADERS
         assert variables[constants.ENV_CORS_MAX_AGE] == "600"
@@ -191,12 +213,18 @@ def test_with_one_origin_gateway_responses_name_it_and_preflights_answer_only_it
         assert variables[constants.ENV_CORS_ALLOWED_ORIGINS] == "https://console.example.com"
 
 
-def test_with_no_origin_there_is_no_cors_at_all(no_origin):
-    assert _preflights(no_origin) == {}
+def test_with_no_origin_from_context_only_the_hosted_console_is_allowed(synth, no_origin):
+    console = _console_origin(synth)  # the same logical id in both templates
     for parameters in _gateway_responses(no_origin).values():
-        assert not [name for name in parameters if "Access-Control" in name or "Vary" in name]
+        assert flat(parameters["gatewayresponse.header.Access-Control-Allow-Origin"]) == f"'{console}'"
+        assert "gatewayresponse.header.Vary" not in parameters
+    preflights = _preflights(no_origin)
+    assert sorted(preflights) == ROUTED_PATHS
+    for path, preflight in preflights.items():
+        [response] = preflight["Integration"]["IntegrationResponses"]
+        assert flat(response["ResponseTemplates"]["application/json"]) == _origin_template((console,)), path
     for variables in _cloudivize_environments(no_origin):
-        assert not [name for name in variables if name.startswith("CORS_")]
+        assert flat(variables[constants.ENV_CORS_ALLOWED_ORIGINS]) == console
 
 
 @pytest.mark.parametrize("origin", ["*", "https://console.example.com/", "console.example.com", "null"])

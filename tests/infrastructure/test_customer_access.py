@@ -257,7 +257,7 @@ def test_template_bucket_blocks_acls_is_sse_s3_versioned_and_logged(synth):
     assert properties["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": log_bucket_id}
 
 
-def test_access_log_bucket_is_private_and_written_only_by_s3_logging_for_the_template_bucket(synth):
+def test_access_log_bucket_is_private_and_written_only_by_s3_logging_for_the_stacks_buckets(synth):
     log_bucket = synth.stack.onboarding.access_logs
     properties = synth.resources("AWS::S3::Bucket")[synth.logical_id(log_bucket)]["Properties"]
     assert all(properties["PublicAccessBlockConfiguration"].values())
@@ -266,17 +266,24 @@ def test_access_log_bucket_is_private_and_written_only_by_s3_logging_for_the_tem
         "SSEAlgorithm": "AES256"
     }
     assert [rule["ExpirationInDays"] for rule in properties["LifecycleConfiguration"]["Rules"]] == [90]
-    [allow] = [s for s in _bucket_policy(synth, log_bucket) if s["Effect"] == "Allow"]
-    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-    assert allow["Action"] == "s3:PutObject"
-    template_bucket_arn = {"Fn::GetAtt": [synth.logical_id(synth.stack.onboarding.bucket), "Arn"]}
-    assert allow["Condition"]["ArnLike"] == {"aws:SourceArn": template_bucket_arn}
+    allows = [s for s in _bucket_policy(synth, log_bucket) if s["Effect"] == "Allow"]
+    for allow in allows:
+        assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+        assert allow["Action"] == "s3:PutObject"
+    # The onboarding template's bucket and the hosted console's two (its files, its CloudFront logs).
+    logged = (synth.stack.onboarding.bucket, synth.stack.console.bucket, synth.stack.console.cdn_logs)
+    assert [allow["Condition"]["ArnLike"] for allow in allows] == [
+        {"aws:SourceArn": {"Fn::GetAtt": [synth.logical_id(bucket), "Arn"]}} for bucket in logged
+    ]
 
 
 def test_the_published_template_is_the_file_at_the_documented_key(synth):
-    [deployment] = synth.resources("Custom::CDKBucketDeployment").values()
-    properties = deployment["Properties"]
-    assert properties["DestinationBucketName"] == {"Ref": synth.logical_id(synth.stack.onboarding.bucket)}
+    template_bucket = {"Ref": synth.logical_id(synth.stack.onboarding.bucket)}
+    [properties] = [
+        deployment["Properties"]
+        for deployment in synth.resources("Custom::CDKBucketDeployment").values()
+        if deployment["Properties"]["DestinationBucketName"] == template_bucket
+    ]
     assert "DestinationBucketKeyPrefix" not in properties
     assert properties["SystemMetadata"] == {"content-type": "application/yaml"}
     [object_key] = properties["SourceObjectKeys"]

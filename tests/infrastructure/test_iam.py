@@ -188,11 +188,11 @@ def test_functions_write_only_their_own_log_group(synth):
         ], name
 
 
-def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_template_deployment(synth):
+def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_bucket_deployments(synth):
     # Every allowed resource with a "*" anywhere in it (after joining its parts), and who may have it:
     # X-Ray's write API (no resource-level permissions) in the functions' default policies; the customer-access
     # role into customers' roles (accounts unknown at deploy time); CDK's BucketDeployment handler reading the
-    # staged asset and writing the onboarding template bucket's objects.
+    # staged asset, writing the onboarding template's and the console's bucket objects, invalidating the console.
     function_default_policies = {
         synth.logical_id(function.role.node.find_child("DefaultPolicy")) for function in synth.stack.functions
     }
@@ -201,7 +201,9 @@ def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_templ
         synth.stack.onboarding.deployment.handler_role.node.find_child("DefaultPolicy")
     )
     template_bucket = synth.logical_id(synth.stack.onboarding.bucket)
+    console_bucket = synth.logical_id(synth.stack.console.bucket)
     asset_objects = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
+    invalidation = {"cloudfront:GetInvalidation", "cloudfront:CreateInvalidation"}
 
     found = set()
     for logical_id, statement in iam_statements(synth.template):
@@ -219,13 +221,24 @@ def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_templ
                 assert resource == "arn:<AWS::Partition>:iam::*:role/*"
                 assert actions == {"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"}
                 found.add("customer roles")
+            elif logical_id == deployment_policy and resource == "*":
+                # The console's deployment invalidates its distribution (no resource-level permission).
+                assert actions == invalidation, actions
+                found.add("invalidation")
             elif logical_id == deployment_policy:
-                assert resource in {asset_objects, f"<{template_bucket}.Arn>/*"}, resource
+                assert resource in {asset_objects, f"<{template_bucket}.Arn>/*", f"<{console_bucket}.Arn>/*"}, resource
                 assert not any(action.startswith(("dynamodb:", "kms:", "sts:", "iam:")) for action in actions)
                 found.add(resource)
             else:
                 raise AssertionError(f"{logical_id}: wildcard resource {resource} for {sorted(actions)}")
-    assert found == {"x-ray", "customer roles", asset_objects, f"<{template_bucket}.Arn>/*"}
+    assert found == {
+        "x-ray",
+        "customer roles",
+        "invalidation",
+        asset_objects,
+        f"<{template_bucket}.Arn>/*",
+        f"<{console_bucket}.Arn>/*",
+    }
 
 
 def _audit_trail_actions(synth, name: str) -> list[tuple[set[str], dict | None]]:
