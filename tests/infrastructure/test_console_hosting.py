@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cfnlint.api import lint
 
 from infrastructure.console_hosting import HostingConfig, LocalConsoleBundler
 from infrastructure.customer_access import nag_flatten as flat
@@ -24,6 +25,7 @@ from infrastructure.stack import (
 )
 
 from .conftest import SKIP_BUNDLING, Synthesized
+from .test_cfn_lint import REGIONS
 from .test_nag import _acknowledgements
 
 CERTIFICATE_ARN = "arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-console"
@@ -441,3 +443,9 @@ def test_the_bundler_puts_the_console_build_into_the_asset_directory(tmp_path, m
         "assets/index-1a2b.js",
         "index.html",
     ]
+
+
+def test_the_stack_with_every_console_option_has_no_cfn_lint_error(customized):
+    # The default stack is linted by test_cfn_lint.py; this one adds aliases, a certificate, a web ACL and SAML.
+    matches = lint(customized.template_path.read_text(), regions=REGIONS)
+    assert [str(m) for m in matches if m.rule.id.startswith("E")] == []
