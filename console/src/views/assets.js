@@ -21,18 +21,22 @@ export function assetsPanel({ api }, connection) {
 
   const targetOf = (asset) => asset.arn ?? asset.id;
 
+  let listing = 0; // only the latest listing asked for is shown, whichever answers last
+
   async function show(index) {
+    const mine = ++listing;
     pageIndex = index;
     table.replaceChildren(h("p", { className: "loading", role: "status" }, "Listing live assets…"));
     pager.replaceChildren();
     try {
       const page = await api.assets(connection.id, { type: type.value.trim(), region: region.value.trim(), limit: PAGE_SIZE, next_token: tokens[index] });
+      if (mine !== listing) return;
       items = page.items;
       tokens = tokens.slice(0, index + 1);
       if (page.next_token) tokens.push(page.next_token);
       render(page);
     } catch (error) {
-      table.replaceChildren(problemView(error));
+      if (mine === listing) table.replaceChildren(problemView(error));
     }
   }
 
@@ -55,7 +59,7 @@ export function assetsPanel({ api }, connection) {
       );
     });
     table.replaceChildren(
-      items.length
+      h("div", {}, items.length
         ? h(
             "table",
             {},
@@ -66,7 +70,7 @@ export function assetsPanel({ api }, connection) {
         : h("p", {}, "No assets match."),
       page.errors?.length
         ? h("div", { className: "problem", role: "alert" }, h("p", {}, "Some sources could not be listed:"), h("ul", {}, page.errors.map((e) => h("li", {}, `${e.region} ${e.service}: ${e.detail}`))))
-        : null,
+        : null),
     );
     if (pageIndex > 0) pager.append(h("button", { type: "button", onClick: () => show(pageIndex - 1) }, "Previous page"));
     if (tokens[pageIndex + 1]) pager.append(h("button", { type: "button", onClick: () => show(pageIndex + 1) }, "Next page"));
