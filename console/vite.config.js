@@ -1,12 +1,12 @@
 import { defineConfig } from "vite";
 
-// `npm run dev` serves the console on Vite's default port (5173), an origin the local API allows by default;
-// public/config.json (not committed) or the local stack's console_url supplies the runtime config.
+// The local stack serves dist/ at its console_url, the one origin its app client's callback and logout URLs
+// name: `npm run dev` rebuilds into dist/ on every change (reload the page), so development meets the same
+// sign-in as `make run`.
 export default defineConfig({
   build: {
     outDir: "dist",
     emptyOutDir: true,
     sourcemap: false,
   },
-  server: { host: "127.0.0.1", port: 5173, strictPort: true },
 });
