@@ -56,6 +56,8 @@ class ConsoleSite:
         self.recorded = Recorded()
         self.config: dict[str, Any] = {}
         self.tokens: Tokens | None = None
+        self.expires_in: int | None = None  # the lifetime said of a sign-in's tokens, if not the pool's
+        self.renewed = threading.Event()  # set by each refresh_token grant
         self._codes: dict[str, str] = {}  # code -> its code_challenge
 
     def configure(self, *, api_url: str, user_pool_id: str, client_id: str, region: str, tokens: Tokens) -> None:
@@ -122,12 +124,15 @@ class ConsoleSite:
         elif grant != "refresh_token":
             raise ValueError("unsupported_grant_type")
         self.recorded.token_grants.append(grant)
+        if grant == "refresh_token":
+            self.renewed.set()
         assert self.tokens is not None
         result = self.tokens()
         answer = {
             "id_token": result["IdToken"],
             "access_token": result["AccessToken"],
-            "expires_in": result["ExpiresIn"],
+            # A shorter lifetime, when set, for the sign-in's tokens only: their renewal gets the pool's.
+            "expires_in": (grant == "authorization_code" and self.expires_in) or result["ExpiresIn"],
             "token_type": "Bearer",
         }
         if grant == "authorization_code":

@@ -23,6 +23,7 @@ from infrastructure.local.stack import LocalStack
 from infrastructure.local.stack_info import StackInfo
 from tests.utils import stub_customer_client
 
+from .conftest import STEP_TIMEOUT_MS
 from .login_double import ConsoleSite
 
 pytestmark = pytest.mark.browser
@@ -280,3 +281,45 @@ def test_a_configuration_without_a_key_says_which(page, site, stack):
         expect(page.get_by_role("alert")).to_have_text("The console's configuration lacks clientId.")
     finally:
         site.config = complete
+
+
+def test_tokens_about_to_expire_are_renewed_with_the_refresh_token(page, site, stack):
+    # oidc-client-ts renews 60 s before expiry: tokens said to last 61 s are renewed about a second after sign-in.
+    site.expires_in, grants_before = 61, site.recorded.token_grants.count("refresh_token")
+    site.renewed.clear()
+    try:
+        sign_in(page, site, stack)
+        assert site.renewed.wait(STEP_TIMEOUT_MS / 1000), "the console did not renew its tokens"
+    finally:
+        site.expires_in = None
+    assert site.recorded.token_grants.count("refresh_token") == grants_before + 1
+    # The renewed ID token is the one the API gets now.
+    page.get_by_role("link", name="Members").click()
+    expect(page.get_by_role("combobox", name=f"Role of {stack.demo_username}")).to_have_value("owner")
+
+
+def test_members_and_invitations_for_an_admin(page, site, stack):
+    sign_in(page, site, stack)
+    page.get_by_role("link", name="Members").click()
+
+    expect(page.get_by_role("combobox", name=f"Role of {stack.demo_username}")).to_have_value("owner")
+    page.get_by_label("Email").fill("bo@example.com")
+    page.get_by_label("Role", exact=True).select_option("operator")
+    page.get_by_role("button", name="Invite").click()
+    invitation = page.locator(".invitations li")
+    expect(invitation).to_contain_text("bo@example.com as operator")
+    [pending] = api(stack, "GET", "/invitations").json()["items"]
+    assert (pending["email"], pending["role"]) == ("bo@example.com", "operator")
+
+    invitation.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_text("No pending invitations.")).to_be_visible()
+    assert api(stack, "GET", "/invitations").json()["items"] == []
+
+
+def test_connect_an_azure_subscription_shows_the_az_commands(page, site, stack):
+    sign_in(page, site, stack)
+    page.get_by_role("link", name="Connect an Azure subscription").click()
+
+    commands = api(stack, "GET", "/onboarding/azure").json()["commands"]
+    expect(page.locator("pre.commands")).to_have_text("\n".join(commands))
+    expect(page.get_by_label("Client secret value")).to_have_attribute("type", "password")
