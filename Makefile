@@ -13,8 +13,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Node (which the CDK's jsii runtime needs) comes from the package index into the venv: no system Node is
 # needed, and the venv's comes first for every target.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used).
+CHROMIUM := $(VENV)/.chromium-installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test bench unit integration infra security lint synth cdk openapi clean
+.PHONY: install run test bench unit integration infra security browser console lint synth cdk openapi clean
 
 install: $(STAMP)
 
@@ -33,12 +36,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 		ln -sfn "$$node_home/lib/node_modules/npm/bin/npx-cli.js" $(VENV)/bin/npx
 	@touch $(STAMP)
 
-## Local stack: embedded AWS emulator + the API, demo user included (Ctrl-C stops it).
-run: $(STAMP)
+$(CHROMIUM): | $(STAMP)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y --no-install-recommends chromium; }
+	@touch $@
+
+## The web console's static files (console/dist), built with the venv's Node; quick when nothing changed.
+console: $(STAMP)
+	$(PY) -m infrastructure.console_build
+
+## Local stack: embedded AWS emulator + the API + the console, demo user included (Ctrl-C stops it).
+run: $(STAMP) console
 	$(PY) -m infrastructure.local run $(ARGS)
 
-## The whole suite (what CI runs), on every core.
-test: $(STAMP)
+## The whole suite (what CI runs), on every core; the browser tests included.
+test: $(STAMP) $(CHROMIUM) console
 	$(PY) -m pytest -n auto $(ARGS)
 
 ## Benchmarks: one "name: ratio" line per figure, measured side by side (a few minutes; not part of test).
@@ -56,6 +68,10 @@ infra: $(STAMP)
 
 security: $(STAMP)
 	$(PY) -m pytest tests/security $(ARGS)
+
+## The console in a real browser (Playwright, headless chromium) against the local stack.
+browser: $(STAMP) $(CHROMIUM) console
+	$(PY) -m pytest tests/browser $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
