@@ -19,6 +19,10 @@ INFO = StackInfo(
     "Demo-Passw0rd!",
     demo_role_arn="arn:aws:iam::210987654321:role/CloudivizeAccess",
     demo_customer_account_id="210987654321",
+    auth_url="http://127.0.0.1:8331",
+    oauth_redirect_uri="http://127.0.0.1:8333/auth/callback",
+    console_url="http://127.0.0.1:8333",
+    amazon_url="http://127.0.0.1:8332",
 )
 DESIGN_KEYS = {"api_url", "aws_endpoint_url", "region", "user_pool_id", "client_id", "demo_username", "demo_password"}
 
