@@ -7,8 +7,8 @@ authenticates users its own way (a password checked with ``InitiateAuth``, an Am
 emulator, over two loopback-only internal routes, for what Cognito's hosted UI does next:
 
 - ``POST /_cloudivize/federated-users`` ``{UserPoolId, ProviderName, ProviderUserId, Attributes}``: the user
-  ``<ProviderName>_<ProviderUserId>`` found or created (status ``EXTERNAL_PROVIDER``, no password, so no
-  ``InitiateAuth`` can sign them in), its mapped attributes written at every sign-in as Cognito writes them, and
+  ``<ProviderName>_<ProviderUserId>`` found or created (confirmed, with no password, so no ``InitiateAuth``
+  can sign them in), its mapped attributes written at every sign-in as Cognito writes them, and
   its ``identities`` attribute set at creation. Answers ``{Username, Sub, Created}``; ``Created`` tells the caller
   to run the post-confirmation trigger, as Cognito does for a first federated sign-in.
 - ``POST /_cloudivize/tokens`` ``{UserPoolId, ClientId, Username}``: the pool's own tokens for that user, made
@@ -32,14 +32,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.cognitoidp.exceptions import NotAuthorizedError, ResourceNotFoundError
-from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, UserStatus, cognitoidp_backends
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import EmptyResult
 
 FEDERATED_USERS_PATH = "/_cloudivize/federated-users"
 TOKENS_PATH = "/_cloudivize/tokens"
 IDENTITIES_ATTRIBUTE = "identities"
-EXTERNAL_PROVIDER_STATUS = "EXTERNAL_PROVIDER"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -95,7 +94,9 @@ def find_or_create_federated_user(
         user_pool_id,
         username,
         None,  # no password: only the managed login signs this user in
-        EXTERNAL_PROVIDER_STATUS,
+        # Cognito says EXTERNAL_PROVIDER; moto's GetUser (userInfo) serves CONFIRMED users only. Without a
+        # password no InitiateAuth signs them in either way.
+        UserStatus.CONFIRMED,
         [*mapped, {"Name": IDENTITIES_ATTRIBUTE, "Value": identities}],
     )
     pool.users[username] = user

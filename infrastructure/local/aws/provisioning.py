@@ -182,7 +182,7 @@ def _publish_onboarding_template(s3: Any, endpoint_url: str, region: str, accoun
     return f"{endpoint_url}/{bucket}/{constants.ONBOARDING_TEMPLATE_KEY}"
 
 
-def _create_user_pool(cognito: Any, sign_in: HostedSignIn | None) -> tuple[str, str]:
+def _create_user_pool(cognito: Any, sign_in: HostedSignIn | None = None) -> tuple[str, str]:
     pool = cognito.create_user_pool(
         PoolName=USER_POOL_NAME,
         UsernameAttributes=["email"],
