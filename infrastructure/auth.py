@@ -58,6 +58,16 @@ def _auth_flows(flows: Sequence[str]) -> cognito.AuthFlow:
     return cognito.AuthFlow(**{_CDK_AUTH_FLOWS[flow]: True for flow in flows if flow != _ALWAYS_ALLOWED_FLOW})
 
 
+def _amazon_attribute_mapping() -> cognito.AttributeMapping:
+    # The local stack's pool maps the same profile fields (resources.AMAZON_ATTRIBUTE_MAPPING).
+    return cognito.AttributeMapping(
+        **{
+            _CDK_STANDARD_ATTRIBUTES[attribute]: cognito.ProviderAttribute.other(field)
+            for attribute, field in resources.AMAZON_ATTRIBUTE_MAPPING.items()
+        }
+    )
+
+
 @dataclass(frozen=True)
 class AuthConfig:
     amazon_secret_name: str  # Secrets Manager secret holding client_id and client_secret of the LWA app
@@ -146,11 +156,8 @@ class Auth(Construct):
             # Dynamic references: CloudFormation reads the secret at deploy time; the template holds no value.
             client_id=SecretValue.secrets_manager(amazon_secret, json_field="client_id").unsafe_unwrap(),
             client_secret=SecretValue.secrets_manager(amazon_secret, json_field="client_secret").unsafe_unwrap(),
-            scopes=["profile"],
-            attribute_mapping=cognito.AttributeMapping(
-                email=cognito.ProviderAttribute.AMAZON_EMAIL,
-                fullname=cognito.ProviderAttribute.AMAZON_NAME,
-            ),
+            scopes=list(resources.AMAZON_SCOPES),
+            attribute_mapping=_amazon_attribute_mapping(),
         )
 
         self.identity_center = (

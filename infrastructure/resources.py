@@ -197,6 +197,19 @@ WEB_CLIENT = AppClientFacts(
     refresh_token_validity_days=30,
 )
 
+# --- Hosted sign-in (Cognito's managed login) ------------------------------------------------------------
+
+AMAZON_PROVIDER_NAME = "LoginWithAmazon"  # Cognito's fixed name (and type) of the Login with Amazon provider
+# The identity providers the web client offers: the pool's own users, and Amazon.
+WEB_CLIENT_IDENTITY_PROVIDERS = ("COGNITO", AMAZON_PROVIDER_NAME)
+OAUTH_SCOPES = ("openid", "email", "profile")
+AMAZON_SCOPES = ("profile",)  # Login with Amazon's scope for the profile's user id, name and email
+# Pool attribute <- Login with Amazon profile field: what a federated sign-in writes into the user.
+AMAZON_ATTRIBUTE_MAPPING = {"email": "email", "name": "name"}
+# The console's OAuth redirect (after sign-in) and where signing out returns, relative to its origin.
+CONSOLE_CALLBACK_PATH = "/auth/callback"
+CONSOLE_SIGNED_OUT_PATH = "/"
+
 # --- Browser access (CORS) -----------------------------------------------------------------------------------
 
 # The web console's dev server (Vite's default port), by both names a developer's browser may use.

@@ -21,6 +21,9 @@ from infrastructure.local.stack_info import DEFAULT_INFO_FILE, StackNotFound, re
 # Clear of the common frontend dev servers (3000, 4200, 5173, 8000, 8080), so a web client runs beside it.
 DEFAULT_API_PORT = 8330
 DEFAULT_AWS_PORT = 4566
+DEFAULT_AUTH_PORT = 8331  # the managed login: the Cognito domain's stand-in
+DEFAULT_AMAZON_PORT = 8332  # the Login with Amazon stand-in
+DEFAULT_CONSOLE_PORT = 8333
 
 EXIT_NO_STACK = 1  # no running stack to talk to, or none could be started
 EXIT_USAGE = 2  # argparse's code for a bad command line; also a request the caller must fix
@@ -52,6 +55,9 @@ def _run(args: argparse.Namespace) -> int:
             host=args.host,
             api_port=args.api_port,
             aws_port=args.aws_port,
+            auth_port=args.auth_port,
+            amazon_port=args.amazon_port,
+            console_port=args.console_port,
             region=args.region,
             info_file=args.info_file,
             allowed_origins=tuple(args.allowed_origin),
@@ -102,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the emulator and the API (Ctrl-C stops both)")
     run.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="0 picks a free port")
     run.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT, help="0 picks a free port")
+    run.add_argument("--auth-port", type=int, default=DEFAULT_AUTH_PORT, help="the managed login; 0 picks a free port")
+    run.add_argument("--amazon-port", type=int, default=DEFAULT_AMAZON_PORT, help="the Login with Amazon stand-in")
+    run.add_argument("--console-port", type=int, default=DEFAULT_CONSOLE_PORT, help="the web console")
     run.add_argument("--host", default=LOOPBACK, help="address to listen on (default: loopback only)")
     run.add_argument("--region", default=DEFAULT_REGION)
     run.add_argument("--allowed-origin", action="append", default=[], help="a browser origin CORS allows, repeatable")

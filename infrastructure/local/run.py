@@ -27,6 +27,9 @@ class RunOptions:
     aws_port: int
     region: str
     info_file: Path
+    auth_port: int = 0
+    amazon_port: int = 0
+    console_port: int = 0
     allowed_origins: tuple[str, ...] = ()  # none given: the default console dev origins
 
 
@@ -36,6 +39,9 @@ def run_local_stack(options: RunOptions) -> int:
         host=options.host,
         api_port=options.api_port,
         aws_port=options.aws_port,
+        auth_port=options.auth_port,
+        amazon_port=options.amazon_port,
+        console_port=options.console_port,
         region=options.region,
         allowed_origins=options.allowed_origins or DEFAULT_ALLOWED_ORIGINS,
     )
@@ -101,6 +107,10 @@ def banner(info: StackInfo, info_file: Path) -> str:
     return f"""
 Cloudivize local stack is ready.
 
+  Open {info.console_url} and sign in as {info.demo_username} / {info.demo_password}, or with Amazon.
+
+  Console        {info.console_url}
+  Managed login  {info.auth_url}   (Cognito's hosted sign-in; Login with Amazon stand-in at {info.amazon_url})
   API            {api}   (Swagger UI: {api}{DOCS_PATH})
   AWS emulator   {resources.aws_endpoint_url}   region {resources.region}
   User pool      {resources.user_pool_id}   app client {resources.client_id}

@@ -7,11 +7,12 @@ from __future__ import annotations
 import contextlib
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import boto3
 
 from infrastructure.local.aws.emulator import DEFAULT_REGION, DUMMY_CREDENTIALS, Emulator, detach_from_real_aws
-from infrastructure.local.aws.provisioning import AwsResources, provision
+from infrastructure.local.aws.provisioning import AwsResources, HostedSignIn, provision
 from infrastructure.local.aws.users import add_user
 from infrastructure.local.customer_account import CustomerAccount, seed_customer_account
 from infrastructure.local.gateway.api_server import ApiServer
@@ -20,6 +21,11 @@ from infrastructure.local.gateway.docs import openapi_document
 from infrastructure.local.gateway.proxy import LocalApiGateway
 from infrastructure.local.gateway.proxy_event import ApiStage
 from infrastructure.local.lambda_runtime import LambdaContainers, LambdaRuntime, install_handler_environment
+from infrastructure.local.login.amazon import AmazonEndpoints, amazon_stand_in
+from infrastructure.local.login.console import CONSOLE_DIST, console_app, console_config, origin
+from infrastructure.local.login.http_server import HttpServer
+from infrastructure.local.login.managed_login import IDP_RESPONSE_PATH, managed_login_app
+from infrastructure.local.login.user_pool import UserPool
 from infrastructure.local.stack_info import StackInfo
 from infrastructure.resources import API_STAGE_NAME, DEFAULT_ALLOWED_ORIGINS, CorsPolicy
 
@@ -53,13 +59,19 @@ class LocalStack:
         host: str = LOOPBACK,
         api_port: int = 0,
         aws_port: int = 0,
+        auth_port: int = 0,
+        amazon_port: int = 0,
+        console_port: int = 0,
         region: str = DEFAULT_REGION,
         allowed_origins: tuple[str, ...] = DEFAULT_ALLOWED_ORIGINS,
         functions_in_this_process: bool = False,
+        console_dist: Path = CONSOLE_DIST,
     ) -> None:
         self._host, self._api_port, self._aws_port, self._region = host, api_port, aws_port, region
+        self._auth_port, self._amazon_port, self._console_port = auth_port, amazon_port, console_port
         self._functions_in_this_process = functions_in_this_process
-        self._cors = CorsPolicy(allowed_origins=allowed_origins)  # the deployed stack's default, unless told
+        self._allowed_origins = allowed_origins  # the deployed stack's default, unless told; the console's joins
+        self._console_dist = console_dist
         self._cleanup = contextlib.ExitStack()
         self._info: StackInfo | None = None
         self._containers: LambdaContainers | None = None
@@ -103,8 +115,18 @@ class LocalStack:
         emulator = Emulator(self._host, self._aws_port)
         endpoint_url = emulator.start()
         cleanup.callback(emulator.stop)
-        resources = provision(endpoint_url, self._region)
-        install_handler_environment(resources, self._cors)  # before any handler module loads
+        # Bound first: the app client's CallbackURLs name the console's URL, and its port may be a free one.
+        auth = HttpServer(self._host, self._auth_port, "managed login")
+        cleanup.callback(auth.stop)
+        amazon = HttpServer(self._host, self._amazon_port, "Amazon stand-in")
+        cleanup.callback(amazon.stop)
+        console = HttpServer(self._host, self._console_port, "console")
+        cleanup.callback(console.stop)
+        amazon_endpoints = AmazonEndpoints.from_environment(amazon.url)
+        sign_in = HostedSignIn(console.url, amazon_endpoints.client_id, amazon_endpoints.client_secret)
+        resources = provision(endpoint_url, self._region, sign_in)
+        cors = CorsPolicy(allowed_origins=tuple(dict.fromkeys((*self._allowed_origins, origin(console.url)))))
+        install_handler_environment(resources, cors)  # before any handler module loads
         warmed: Future[None] | None = None
         if self._functions_in_this_process:
             invoke = LambdaRuntime(resources).invoke
@@ -127,11 +149,21 @@ class LocalStack:
             invoke=invoke,
             stage=api_stage(resources.account_id),
             openapi=openapi_document,
-            cors=self._cors,
+            cors=cors,
         )
         api = ApiServer(self._host, self._api_port, gateway)
         api.start()
         cleanup.callback(api.stop)
+        amazon.start(amazon_stand_in(amazon_endpoints, auth.url + IDP_RESPONSE_PATH))
+        auth.start(
+            managed_login_app(
+                UserPool(resources), auth_url=auth.url, amazon=amazon_endpoints, cors_origins=(origin(console.url),)
+            )
+        )
+        config = console_config(api_url=api.url, auth_url=auth.url, resources=resources, sign_in=sign_in)
+        console.start(
+            console_app(config, connect_to=(api.url, auth.url, resources.aws_endpoint_url), dist=self._console_dist)
+        )
         return StackInfo(
             api.url,
             resources,
@@ -139,6 +171,10 @@ class LocalStack:
             DEMO_PASSWORD,
             demo_role_arn=demo_account.role_arn,
             demo_customer_account_id=demo_account.account_id,
+            auth_url=auth.url,
+            oauth_redirect_uri=sign_in.callback_url,
+            console_url=console.url,
+            amazon_url=amazon.url,
         )
 
 

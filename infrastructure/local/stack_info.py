@@ -27,6 +27,12 @@ class StackInfo:
     # The demo tenant's "customer" AWS account: a role that trusts the demo tenant's External ID.
     demo_role_arn: str
     demo_customer_account_id: str
+    # Hosted sign-in: the managed login (the Cognito domain's stand-in), the console and its OAuth redirect, and
+    # the Login with Amazon stand-in.
+    auth_url: str
+    oauth_redirect_uri: str
+    console_url: str
+    amazon_url: str
 
     def to_json(self) -> dict[str, Any]:
         # Flat keys: docs/architecture.md ("Local stack") names them, and `jq -r .api_url` stays simple.
@@ -37,6 +43,10 @@ class StackInfo:
             "demo_password": self.demo_password,
             "demo_role_arn": self.demo_role_arn,
             "demo_customer_account_id": self.demo_customer_account_id,
+            "auth_url": self.auth_url,
+            "oauth_redirect_uri": self.oauth_redirect_uri,
+            "console_url": self.console_url,
+            "amazon_url": self.amazon_url,
         }
 
     @classmethod
@@ -49,6 +59,10 @@ class StackInfo:
             data["demo_password"],
             data["demo_role_arn"],
             data["demo_customer_account_id"],
+            auth_url=data["auth_url"],
+            oauth_redirect_uri=data["oauth_redirect_uri"],
+            console_url=data["console_url"],
+            amazon_url=data["amazon_url"],
         )
 
     def write(self, path: Path) -> None:

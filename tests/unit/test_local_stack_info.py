@@ -19,6 +19,10 @@ INFO = StackInfo(
     "Demo-Passw0rd!",
     demo_role_arn="arn:aws:iam::210987654321:role/CloudivizeAccess",
     demo_customer_account_id="210987654321",
+    auth_url="http://127.0.0.1:8331",
+    oauth_redirect_uri="http://127.0.0.1:8333/auth/callback",
+    console_url="http://127.0.0.1:8333",
+    amazon_url="http://127.0.0.1:8332",
 )
 DESIGN_KEYS = {"api_url", "aws_endpoint_url", "region", "user_pool_id", "client_id", "demo_username", "demo_password"}
 
@@ -65,3 +69,20 @@ def test_the_banner_shows_the_demo_role_and_how_to_connect_it_and_list_its_asset
     }
     assert f"{INFO.api_url}/connections \\" in text
     assert f'"{INFO.api_url}/connections/$CONNECTION/assets?type=ec2:instance"' in text
+
+
+def test_the_info_file_and_the_banner_name_the_console_and_the_managed_login(tmp_path):
+    path = tmp_path / "stack.json"
+    INFO.write(path)
+
+    data = json.loads(path.read_text())
+    text = banner(INFO, path)
+
+    assert {key: data[key] for key in ("auth_url", "oauth_redirect_uri", "console_url", "amazon_url")} == {
+        "auth_url": "http://127.0.0.1:8331",
+        "oauth_redirect_uri": "http://127.0.0.1:8333/auth/callback",
+        "console_url": "http://127.0.0.1:8333",
+        "amazon_url": "http://127.0.0.1:8332",
+    }
+    assert text.index("Open http://127.0.0.1:8333 and sign in as demo@cloudivize.local") < text.index("API ")
+    assert "Managed login  http://127.0.0.1:8331" in text

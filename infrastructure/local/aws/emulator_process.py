@@ -8,7 +8,9 @@ with the HTTP server and the authorizer, which capped what concurrent requests c
 
 Here, before serving, the process applies what moto leaves out, as AWS does it: trust policies on AssumeRole
 (``trust_enforcement``, for roles outside ACCOUNT_ID, the stack's own account), an empty CloudTrail page
-(``cloudtrail_lookup``), and app clients' write attributes (``write_attributes``); and it serializes DynamoDB's
+(``cloudtrail_lookup``), app clients' write attributes (``write_attributes``), and what Cognito's managed login
+does inside the pool (``federation``: federated users, tokens for a user the local managed login signed in, the
+``identities`` claim, ``RevokeToken``); and it serializes DynamoDB's
 answers without moto's alias search (``dynamodb_results``), the emulator's largest cost per request. Then it binds
 (PORT 0: a free port), tells the stack its endpoint over the link (``child_process``; or why it could not bind),
 and serves until the stack closes the link. All state is in memory: it ends with the process.
@@ -46,6 +48,7 @@ def main(argv: list[str]) -> int:
 
         from infrastructure.local.aws.cloudtrail_lookup import empty_cloudtrail_lookup
         from infrastructure.local.aws.dynamodb_results import dynamodb_results_by_name
+        from infrastructure.local.aws.federation import federation_enforced, internal_routes
         from infrastructure.local.aws.trust_enforcement import trust_policies_enforced
         from infrastructure.local.aws.write_attributes import client_write_attributes_enforced
 
@@ -57,6 +60,7 @@ def main(argv: list[str]) -> int:
             rules.enter_context(empty_cloudtrail_lookup())
             rules.enter_context(client_write_attributes_enforced())
             rules.enter_context(dynamodb_results_by_name())
+            rules.enter_context(federation_enforced())
             try:
                 # Bound here, so a refused address is an answer to the stack (werkzeug would print it and exit).
                 family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -68,7 +72,7 @@ def main(argv: list[str]) -> int:
                 server = make_server(
                     host,
                     listener.getsockname()[1],
-                    DomainDispatcherApplication(create_backend_app),
+                    internal_routes(DomainDispatcherApplication(create_backend_app)),
                     threaded=True,
                     request_handler=MotoRequestHandler,
                     fd=listener.fileno(),

@@ -7,7 +7,7 @@ Only the resources the functions use exist here.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,32 @@ class AwsResources:
         return f"{self.aws_endpoint_url}/{self.user_pool_id}/.well-known/jwks.json"
 
 
-def provision(endpoint_url: str, region: str) -> AwsResources:
-    """Create the stack's keys, tables, user pool and app client, customer-access role and onboarding template."""
+@dataclass(frozen=True)
+class HostedSignIn:
+    """What the app client's OAuth settings and the pool's Login with Amazon provider are made from.
+
+    ``console_url``: the console's origin, whose callback and signed-out pages are the client's only CallbackURLs
+    and LogoutURLs; ``amazon_*``: the Login with Amazon client the pool's provider holds (the local stand-in's,
+    or a real security profile's)."""
+
+    console_url: str
+    amazon_client_id: str
+    amazon_client_secret: str = field(repr=False)
+
+    @property
+    def callback_url(self) -> str:
+        return self.console_url + resources.CONSOLE_CALLBACK_PATH
+
+    @property
+    def logout_url(self) -> str:
+        return self.console_url + resources.CONSOLE_SIGNED_OUT_PATH
+
+
+def provision(endpoint_url: str, region: str, sign_in: HostedSignIn | None = None) -> AwsResources:
+    """Create the stack's keys, tables, user pool and app client, customer-access role and onboarding template.
+
+    ``sign_in``: the app client's OAuth settings and the Amazon provider, for the managed login (the local stack
+    always gives it; tests of the API alone need neither)."""
 
     def client(service: str) -> Any:
         return aws_client(service, endpoint_url, region)
@@ -62,7 +86,7 @@ def provision(endpoint_url: str, region: str) -> AwsResources:
     table_key_arn = _create_key(kms, resources.TABLE_KEY)
     field_key_arn = _create_key(kms, resources.FIELD_KEY)
     _create_tables(client("dynamodb"), table_key_arn)
-    user_pool_id, client_id = _create_user_pool(client("cognito-idp"))
+    user_pool_id, client_id = _create_user_pool(client("cognito-idp"), sign_in)
     customer_access_role_arn = _create_customer_access_role(client("iam"), account_id)
     onboarding_template_url = _publish_onboarding_template(client("s3"), endpoint_url, region, account_id)
     return AwsResources(
@@ -158,7 +182,7 @@ def _publish_onboarding_template(s3: Any, endpoint_url: str, region: str, accoun
     return f"{endpoint_url}/{bucket}/{constants.ONBOARDING_TEMPLATE_KEY}"
 
 
-def _create_user_pool(cognito: Any) -> tuple[str, str]:
+def _create_user_pool(cognito: Any, sign_in: HostedSignIn | None = None) -> tuple[str, str]:
     pool = cognito.create_user_pool(
         PoolName=USER_POOL_NAME,
         UsernameAttributes=["email"],
@@ -189,5 +213,30 @@ def _create_user_pool(cognito: Any) -> tuple[str, str]:
         AccessTokenValidity=client.access_token_validity_hours,
         RefreshTokenValidity=client.refresh_token_validity_days,
         TokenValidityUnits={"IdToken": "hours", "AccessToken": "hours", "RefreshToken": "days"},
+        **({} if sign_in is None else _hosted_sign_in(cognito, pool["Id"], sign_in)),
     )["UserPoolClient"]
     return pool["Id"], app_client["ClientId"]
+
+
+def _hosted_sign_in(cognito: Any, user_pool_id: str, sign_in: HostedSignIn) -> dict[str, Any]:
+    """Create the Amazon provider; return the app client's OAuth settings (as CDK's ``OAuthSettings``)."""
+    # As CDK's UserPoolIdentityProviderAmazon: the same scopes and attribute mapping.
+    cognito.create_identity_provider(
+        UserPoolId=user_pool_id,
+        ProviderName=resources.AMAZON_PROVIDER_NAME,
+        ProviderType=resources.AMAZON_PROVIDER_NAME,
+        ProviderDetails={
+            "client_id": sign_in.amazon_client_id,
+            "client_secret": sign_in.amazon_client_secret,
+            "authorize_scopes": " ".join(resources.AMAZON_SCOPES),
+        },
+        AttributeMapping=dict(resources.AMAZON_ATTRIBUTE_MAPPING),
+    )
+    return {
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthScopes": list(resources.OAUTH_SCOPES),
+        "CallbackURLs": [sign_in.callback_url],
+        "LogoutURLs": [sign_in.logout_url],
+        "SupportedIdentityProviders": list(resources.WEB_CLIENT_IDENTITY_PROVIDERS),
+    }

@@ -81,7 +81,10 @@ def password_rule(policy: PasswordPolicy = PASSWORD_POLICY) -> str:
 
 def confirm_user(resources: AwsResources, email: str) -> LocalUser:
     """Deliver the sign-up confirmation to the trigger (again, for an existing user: Cognito retries a failed
-    trigger with the event it first sent, so the handler must be idempotent)."""
+    trigger with the event it first sent, so the handler must be idempotent).
+
+    ``email`` may also be a username: the managed login confirms a federated user (``LoginWithAmazon_…``) at
+    their first sign-in, as Cognito does, with the same event."""
     username, attributes = _user_attributes(resources, email)
     # The event as it was at sign-up: the tenant attribute is what the trigger sets, so it is not in it yet.
     at_sign_up = {name: value for name, value in attributes.items() if name != TENANT_CLAIM}
@@ -98,7 +101,9 @@ def confirm_user(resources: AwsResources, email: str) -> LocalUser:
     from cloudivize.tenants import tenant_id_for_first_user
 
     tenant_id = tenant_id_for_first_user(resources.user_pool_id, attributes["sub"])
-    return LocalUser(email=email, username=username, sub=attributes["sub"], tenant_id=tenant_id)
+    return LocalUser(
+        email=attributes.get("email", email), username=username, sub=attributes["sub"], tenant_id=tenant_id
+    )
 
 
 def sign_in(resources: AwsResources, username: str, password: str) -> dict[str, Any]:
