@@ -1,20 +1,24 @@
-"""The console in chromium against the local stack's real API, signed in through a contract stand-in of the
-managed login (``login_double``): the console's own behaviour, screen by screen.
+"""The console in chromium against the local stack's real API, signed in through the stack's own managed login
+(the emulated Cognito managed login, as ``make run`` serves it): the console's own behaviour, screen by screen.
+What the console asks of the managed login (PKCE, scopes, revocation, logout) is read from the browser's requests.
 
 The stack runs in this process (its functions too), so that a refusal only AWS produces, a role that lacks a
 permission, is played with a botocore Stubber while everything else is real: real tokens, real HTTP with CORS
-from the console's origin, the emulator's EC2.
+from the console's origin, the emulator's EC2. (``test_console_sign_in.py`` runs against ``make run``'s stack.)
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from cloudivize import composition
 from infrastructure.local.aws.users import sign_in as sign_in_tokens
@@ -24,31 +28,50 @@ from infrastructure.local.stack_info import StackInfo
 from tests.utils import stub_customer_client
 
 from .conftest import STEP_TIMEOUT_MS
-from .login_double import ConsoleSite
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def site(console_dist) -> Iterator[ConsoleSite]:
-    served = ConsoleSite(console_dist).start()
-    yield served
-    served.stop()
+def stack(console_dist) -> Iterator[StackInfo]:
+    with LocalStack(functions_in_this_process=True, console_dist=console_dist) as running:
+        yield running.info
 
 
-@pytest.fixture(scope="module")
-def stack(site) -> Iterator[StackInfo]:
-    # The console's origin is the one browser origin the API allows, as the deployed stack names its console's.
-    with LocalStack(functions_in_this_process=True, allowed_origins=(site.console.origin,)) as running:
-        info = running.info
-        site.configure(
-            api_url=info.api_url,
-            user_pool_id=info.resources.user_pool_id,
-            client_id=info.resources.client_id,
-            region=info.resources.region,
-            tokens=lambda: sign_in_tokens(info.resources, info.demo_username, info.demo_password),
-        )
-        yield info
+@dataclass
+class ManagedLoginRequests:
+    """What the browser asked of the managed login, request by request (query or form fields)."""
+
+    auth_url: str
+    authorize: list[dict[str, str]] = field(default_factory=list)
+    signup: list[dict[str, str]] = field(default_factory=list)
+    token_grants: list[str] = field(default_factory=list)
+    revoked: list[dict[str, str]] = field(default_factory=list)
+    logouts: list[dict[str, str]] = field(default_factory=list)
+
+    def saw(self, request: Request) -> None:
+        url = urlsplit(request.url)
+        if not request.url.startswith(self.auth_url):
+            return
+        query = dict(parse_qsl(url.query))
+        form = dict(parse_qsl(request.post_data or "")) if request.method == "POST" else {}
+        if url.path == "/oauth2/authorize":
+            self.authorize.append(query)
+        elif url.path == "/signup" and request.method == "GET":
+            self.signup.append(query)
+        elif url.path == "/oauth2/token" and request.method == "POST":
+            self.token_grants.append(form["grant_type"])
+        elif url.path == "/oauth2/revoke" and request.method == "POST":
+            self.revoked.append(form)
+        elif url.path == "/logout":
+            self.logouts.append(query)
+
+
+@pytest.fixture
+def site(page: Page, stack: StackInfo) -> ManagedLoginRequests:
+    recorded = ManagedLoginRequests(stack.auth_url)
+    page.on("request", recorded.saw)
+    return recorded
 
 
 def api(stack: StackInfo, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -66,8 +89,12 @@ def instance_state(stack: StackInfo, region: str, instance_id: str) -> str:
     return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]["Name"]
 
 
-def sign_in(page: Page, site: ConsoleSite, stack: StackInfo) -> None:
-    page.goto(site.console.origin + "/")
+def sign_in(page: Page, site: ManagedLoginRequests, stack: StackInfo) -> None:
+    page.goto(stack.console_url + "/")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(stack.auth_url + "/**")
+    page.get_by_label("Email").fill(stack.demo_username)
+    page.get_by_label("Password").fill(stack.demo_password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("whoami")).to_contain_text(stack.demo_username)
 
@@ -83,50 +110,54 @@ def connection(stack) -> Iterator[str]:
 
 
 def test_the_signed_out_page_offers_the_three_ways_in(page, site, stack):
-    page.goto(site.console.origin + "/")
+    page.goto(stack.console_url + "/")
 
     expect(page.get_by_role("heading", name="Cloudivize")).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("button", name="Continue with Amazon")).to_be_visible()
     expect(page.get_by_role("button", name="Create an account")).to_be_visible()
-    assert site.recorded.authorize == []
+    assert site.authorize == []
 
 
 def test_sign_in_is_the_code_flow_with_pkce_and_the_api_answers_who_i_am(page, site, stack):
     sign_in(page, site, stack)
 
-    request = site.recorded.authorize[-1]
+    request = site.authorize[-1]
     assert request["response_type"] == "code"
     assert request["client_id"] == stack.resources.client_id
-    assert request["redirect_uri"] == site.console.origin + "/auth/callback"
+    assert request["redirect_uri"] == stack.console_url + "/auth/callback"
     assert request["scope"] == "openid email profile"
     assert request["code_challenge_method"] == "S256"
     assert len(request["code_challenge"]) == 43 and request["state"]
     assert "identity_provider" not in request
-    assert site.recorded.token_grants[-1] == "authorization_code"
+    assert site.token_grants[-1] == "authorization_code"
     whoami = page.get_by_test_id("whoami")
     expect(whoami).to_contain_text("sign-in: local")
     expect(whoami).to_contain_text("role: owner")
-    assert page.url == site.console.origin + "/"  # the code and state are gone from the address bar
+    assert page.url == stack.console_url + "/"  # the code and state are gone from the address bar
     expect(page.get_by_role("combobox", name="Organization")).to_have_value(re.compile(r".+"))
 
 
 def test_continue_with_amazon_asks_the_managed_login_for_login_with_amazon(page, site, stack):
-    page.goto(site.console.origin + "/")
+    page.goto(stack.console_url + "/")
     page.get_by_role("button", name="Continue with Amazon").click()
+    page.wait_for_url(stack.amazon_url + "/**")
+    page.get_by_role("button", name=re.compile(r"^Continue as")).first.click()
 
-    expect(page.get_by_test_id("whoami")).to_be_visible()
-    assert site.recorded.authorize[-1]["identity_provider"] == "LoginWithAmazon"
-    assert site.recorded.authorize[-1]["code_challenge_method"] == "S256"
+    expect(page.get_by_test_id("whoami")).to_contain_text("sign-in: amazon")
+    # The console's own request; the managed login then resumes it with its session, as Cognito's does.
+    assert site.authorize[0]["identity_provider"] == "LoginWithAmazon"
+    assert site.authorize[0]["code_challenge_method"] == "S256"
 
 
 def test_create_an_account_opens_the_managed_logins_sign_up_with_the_authorize_request(page, site, stack):
-    page.goto(site.console.origin + "/")
+    page.goto(stack.console_url + "/")
     page.get_by_role("button", name="Create an account").click()
 
-    expect(page.get_by_test_id("whoami")).to_be_visible()
-    request = site.recorded.signup[-1]
-    assert request["redirect_uri"] == site.console.origin + "/auth/callback"
+    page.wait_for_url(stack.auth_url + "/signup**")
+    expect(page.get_by_role("button", name="Sign up")).to_be_visible()
+    request = site.signup[-1]
+    assert request["redirect_uri"] == stack.console_url + "/auth/callback"
     assert request["code_challenge_method"] == "S256"
     assert request["client_id"] == stack.resources.client_id
 
@@ -258,41 +289,50 @@ def test_a_field_the_api_refuses_is_named_with_its_message(page, site, stack):
 
 def test_sign_out_revokes_the_refresh_token_and_ends_the_managed_login_session(page, site, stack):
     sign_in(page, site, stack)
-    revoked_before = len(site.recorded.revoked)
+    revoked_before = len(site.revoked)
 
     page.get_by_role("button", name="Sign out").click()
 
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    [revoked] = site.recorded.revoked[revoked_before:]
+    [revoked] = site.revoked[revoked_before:]
     assert revoked["token_type_hint"] == "refresh_token" and revoked["client_id"] == stack.resources.client_id
     assert revoked["token"]
-    assert site.recorded.logouts[-1] == {
+    assert site.logouts[-1] == {
         "client_id": stack.resources.client_id,
-        "logout_uri": site.console.origin + "/",
+        "logout_uri": stack.console_url + "/",
     }
-    assert page.url == site.console.origin + "/"
+    assert page.url == stack.console_url + "/"
 
 
 def test_a_configuration_without_a_key_says_which(page, site, stack):
-    complete = dict(site.config)
-    site.config = {key: value for key, value in complete.items() if key != "clientId"}
-    try:
-        page.goto(site.console.origin + "/")
-        expect(page.get_by_role("alert")).to_have_text("The console's configuration lacks clientId.")
-    finally:
-        site.config = complete
+    def without_client_id(route: Route) -> None:
+        served = route.fetch()
+        route.fulfill(response=served, json={k: v for k, v in served.json().items() if k != "clientId"})
+
+    page.route(stack.console_url + "/config.json", without_client_id)
+    page.goto(stack.console_url + "/")
+    expect(page.get_by_role("alert")).to_have_text("The console's configuration lacks clientId.")
 
 
 def test_tokens_about_to_expire_are_renewed_with_the_refresh_token(page, site, stack):
-    # oidc-client-ts renews 60 s before expiry: tokens said to last 61 s are renewed about a second after sign-in.
-    site.expires_in, grants_before = 61, site.recorded.token_grants.count("refresh_token")
-    site.renewed.clear()
-    try:
+    # oidc-client-ts renews 60 s before expiry: the first tokens, said (in the token response only) to last 61 s,
+    # are renewed about a second after sign-in, with the pool's real refresh token.
+    def first_tokens_last_61_seconds(route: Route) -> None:
+        served = route.fetch()
+        body = served.json()
+        if "grant_type=authorization_code" in (route.request.post_data or ""):
+            body["expires_in"] = 61
+        route.fulfill(response=served, body=json.dumps(body))
+
+    page.route(stack.auth_url + "/oauth2/token", first_tokens_last_61_seconds)
+    with page.expect_request(
+        lambda request: (
+            request.url == stack.auth_url + "/oauth2/token" and "grant_type=refresh_token" in (request.post_data or "")
+        ),
+        timeout=STEP_TIMEOUT_MS,
+    ):
         sign_in(page, site, stack)
-        assert site.renewed.wait(STEP_TIMEOUT_MS / 1000), "the console did not renew its tokens"
-    finally:
-        site.expires_in = None
-    assert site.recorded.token_grants.count("refresh_token") == grants_before + 1
+    assert site.token_grants[:2] == ["authorization_code", "refresh_token"]
     # The renewed ID token is the one the API gets now.
     page.get_by_role("link", name="Members").click()
     expect(page.get_by_role("combobox", name=f"Role of {stack.demo_username}")).to_have_value("owner")
