@@ -4,6 +4,8 @@
 import { InMemoryWebStorage, OidcClient, UserManager, WebStorageStateStore } from "oidc-client-ts";
 
 export const AMAZON = "LoginWithAmazon";
+// The SAML provider the deployed stack adds when its context names an Identity Center (the config lists it then).
+export const IDENTITY_CENTER = "IdentityCenter";
 
 export function createAuth(config) {
   const settings = {
@@ -30,6 +32,7 @@ export function createAuth(config) {
   return {
     manager,
     offersAmazon: offers(AMAZON),
+    offersIdentityCenter: offers(IDENTITY_CENTER),
     async user() {
       const user = await manager.getUser();
       return user && !user.expired ? user : null;

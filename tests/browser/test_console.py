@@ -116,7 +116,28 @@ def test_the_signed_out_page_offers_the_three_ways_in(page, site, stack):
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("button", name="Continue with Amazon")).to_be_visible()
     expect(page.get_by_role("button", name="Create an account")).to_be_visible()
+    # Identity Center is offered only where the stack configures it (deployed, from context): not locally.
+    expect(page.get_by_role("button", name="Continue with AWS IAM Identity Center")).to_have_count(0)
     assert site.authorize == []
+
+
+def test_a_stack_with_identity_center_offers_it_and_asks_the_managed_login_for_it(page, site, stack):
+    def with_identity_center(route: Route) -> None:
+        served = route.fetch()
+        config = served.json()
+        route.fulfill(
+            response=served, json={**config, "identityProviders": [*config["identityProviders"], "IdentityCenter"]}
+        )
+
+    # The managed login of this stack has no such provider: the request it is sent is what matters here.
+    page.route(stack.auth_url + "/oauth2/authorize*", lambda route: route.fulfill(status=204))
+    page.route(stack.console_url + "/config.json", with_identity_center)
+    page.goto(stack.console_url + "/")
+    with page.expect_request(stack.auth_url + "/oauth2/authorize*"):
+        page.get_by_role("button", name="Continue with AWS IAM Identity Center").click()
+
+    assert site.authorize[-1]["identity_provider"] == "IdentityCenter"
+    assert site.authorize[-1]["code_challenge_method"] == "S256"
 
 
 def test_sign_in_is_the_code_flow_with_pkce_and_the_api_answers_who_i_am(page, site, stack):

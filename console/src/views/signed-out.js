@@ -1,4 +1,4 @@
-import { AMAZON } from "../auth.js";
+import { AMAZON, IDENTITY_CENTER } from "../auth.js";
 import { busy, h } from "../ui.js";
 
 export function signedOutView({ auth }, message) {
@@ -15,6 +15,13 @@ export function signedOutView({ auth }, message) {
   const amazon = auth.offersAmazon
     ? h("button", { type: "button", className: "amazon", onClick: () => start(amazon, () => auth.signIn(AMAZON)) }, "Continue with Amazon")
     : null;
+  const identityCenter = auth.offersIdentityCenter
+    ? h(
+        "button",
+        { type: "button", className: "amazon", onClick: () => start(identityCenter, () => auth.signIn(IDENTITY_CENTER)) },
+        "Continue with AWS IAM Identity Center",
+      )
+    : null;
   const signUp = h("button", { type: "button", className: "link", onClick: () => start(signUp, () => auth.signUp()) }, "Create an account");
   return h(
     "section",
@@ -22,7 +29,7 @@ export function signedOutView({ auth }, message) {
     h("h1", { id: "signed-out-title" }, "Cloudivize"),
     h("p", {}, "Connect your AWS accounts and Azure subscriptions, and view and operate their assets in one place."),
     message && h("div", { className: "problem", role: "alert" }, h("p", {}, message)),
-    h("div", { className: "actions" }, signIn, amazon, signUp),
+    h("div", { className: "actions" }, signIn, amazon, identityCenter, signUp),
     failed,
   );
 }
