@@ -7,7 +7,8 @@ with the HTTP server and the authorizer, which capped what concurrent requests c
 "Local API").
 
 Here, before serving, the process applies what moto leaves out, as AWS does it: trust policies on AssumeRole
-(``trust_enforcement``, for roles outside ACCOUNT_ID, the stack's own account), an empty CloudTrail page
+(``trust_enforcement``, for roles outside ACCOUNT_ID, the stack's own account), those roles' permission policies on
+every call made with their sessions (``permission_enforcement``), an empty CloudTrail page
 (``cloudtrail_lookup``), and app clients' write attributes (``write_attributes``); and it serializes DynamoDB's
 answers without moto's alias search (``dynamodb_results``), the emulator's largest cost per request. Then it binds
 (PORT 0: a free port), tells the stack its endpoint over the link (``child_process``; or why it could not bind),
@@ -46,6 +47,7 @@ def main(argv: list[str]) -> int:
 
         from infrastructure.local.aws.cloudtrail_lookup import empty_cloudtrail_lookup
         from infrastructure.local.aws.dynamodb_results import dynamodb_results_by_name
+        from infrastructure.local.aws.permission_enforcement import permission_policies_enforced
         from infrastructure.local.aws.trust_enforcement import trust_policies_enforced
         from infrastructure.local.aws.write_attributes import client_write_attributes_enforced
 
@@ -54,6 +56,7 @@ def main(argv: list[str]) -> int:
             return 1
         with contextlib.ExitStack() as rules:
             rules.enter_context(trust_policies_enforced(account_id))
+            rules.enter_context(permission_policies_enforced(account_id))
             rules.enter_context(empty_cloudtrail_lookup())
             rules.enter_context(client_write_attributes_enforced())
             rules.enter_context(dynamodb_results_by_name())
