@@ -27,6 +27,8 @@ class StackInfo:
     # The demo tenant's "customer" AWS account: a role that trusts the demo tenant's External ID.
     demo_role_arn: str
     demo_customer_account_id: str
+    # Beside it, a read-only role trusting the same: connected, its stop is a denied action, as AWS denies it.
+    demo_read_only_role_arn: str
 
     def to_json(self) -> dict[str, Any]:
         # Flat keys: docs/architecture.md ("Local stack") names them, and `jq -r .api_url` stays simple.
@@ -37,6 +39,7 @@ class StackInfo:
             "demo_password": self.demo_password,
             "demo_role_arn": self.demo_role_arn,
             "demo_customer_account_id": self.demo_customer_account_id,
+            "demo_read_only_role_arn": self.demo_read_only_role_arn,
         }
 
     @classmethod
@@ -49,6 +52,7 @@ class StackInfo:
             data["demo_password"],
             data["demo_role_arn"],
             data["demo_customer_account_id"],
+            demo_read_only_role_arn=data["demo_read_only_role_arn"],
         )
 
     def write(self, path: Path) -> None:

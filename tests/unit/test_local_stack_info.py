@@ -19,6 +19,7 @@ INFO = StackInfo(
     "Demo-Passw0rd!",
     demo_role_arn="arn:aws:iam::210987654321:role/CloudivizeAccess",
     demo_customer_account_id="210987654321",
+    demo_read_only_role_arn="arn:aws:iam::210987654321:role/CloudivizeReadOnly",
 )
 DESIGN_KEYS = {"api_url", "aws_endpoint_url", "region", "user_pool_id", "client_id", "demo_username", "demo_password"}
 
@@ -65,3 +66,13 @@ def test_the_banner_shows_the_demo_role_and_how_to_connect_it_and_list_its_asset
     }
     assert f"{INFO.api_url}/connections \\" in text
     assert f'"{INFO.api_url}/connections/$CONNECTION/assets?type=ec2:instance"' in text
+
+
+def test_the_read_only_demo_role_is_in_the_file_and_the_banner_says_what_it_shows(tmp_path):
+    path = tmp_path / "stack.json"
+
+    INFO.write(path)
+    text = banner(INFO, path)
+
+    assert json.loads(path.read_text())["demo_read_only_role_arn"] == INFO.demo_read_only_role_arn
+    assert f"  Read-only role {INFO.demo_read_only_role_arn}   (connect it to see a denied action)\n" in text
