@@ -162,7 +162,7 @@ def authorize(response: Any, iam_request_cls: type[IAMRequest] | type[S3IAMReque
 
 @contextmanager
 def permission_policies_enforced(own_account_id: str) -> Iterator[None]:
-    """Authorize customer roles' sessions in this process (moto server or ``mock_aws``) until the block ends."""
+    """Authorize customer roles' sessions in this process's moto server until the block ends."""
     original = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
     def authenticate_and_authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
