@@ -19,6 +19,7 @@ from infrastructure import constants
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CUSTOMER_ACCOUNT_ID = "210987654321"
 DEMO_ROLE_NAME = "CloudivizeAccess"
+DEMO_READ_ONLY_ROLE_NAME = "CloudivizeReadOnly"  # beside the demo role: the template's default, without operations
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 # moto answers AssumeRole for any role of any account: that is how we "sign in" to the customer account.
 _ACCOUNT_ADMIN_ROLE = "OrganizationAccountAccessRole"
@@ -31,6 +32,7 @@ class CustomerAccount:
     role_arn: str
     instance_ids: dict[str, list[str]] = field(default_factory=dict)  # region -> ids
     bucket: str | None = None
+    read_only_role_arn: str | None = None  # a second role, read-only whatever ``role_arn`` allows, when asked for
 
     def instance_arn(self, region: str, index: int = 0) -> str:
         return f"arn:aws:ec2:{region}:{self.account_id}:instance/{self.instance_ids[region][index]}"
@@ -66,6 +68,24 @@ def account_session(account_id: str, *, endpoint_url: str | None = None, region:
     )
 
 
+def create_customer_role(
+    session: boto3.Session,
+    *,
+    trust_policy: dict[str, Any],
+    role_name: str,
+    allow_operations: bool = False,
+    endpoint_url: str | None = None,
+) -> str:
+    """The role a customer creates from the template (read-only unless ``allow_operations``): its ARN."""
+    iam = session.client("iam", endpoint_url=endpoint_url)
+    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust_policy))["Role"]["Arn"]
+    for name, document in template_policies(role_arn).items():
+        if name == "CloudivizeOperate" and not allow_operations:
+            continue
+        iam.put_role_policy(RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(document))
+    return role_arn
+
+
 def seed_customer_account(
     *,
     trust_policy: dict[str, Any],
@@ -74,16 +94,23 @@ def seed_customer_account(
     allow_operations: bool = False,
     regions: tuple[str, ...] = DEMO_REGIONS,
     endpoint_url: str | None = None,
+    read_only_role_name: str | None = None,
 ) -> CustomerAccount:
-    """Create the customer's role (read-only unless ``allow_operations``) and two instances per region."""
+    """Create the customer's role (read-only unless ``allow_operations``) and two instances per region; with
+    ``read_only_role_name`` also a read-only role of that name with the same trust policy."""
     session = account_session(account_id, endpoint_url=endpoint_url)
-    iam = session.client("iam", endpoint_url=endpoint_url)
-    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust_policy))["Role"]["Arn"]
-    policies = template_policies(role_arn)
-    for name, document in policies.items():
-        if name == "CloudivizeOperate" and not allow_operations:
-            continue
-        iam.put_role_policy(RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(document))
+    role_arn = create_customer_role(
+        session,
+        trust_policy=trust_policy,
+        role_name=role_name,
+        allow_operations=allow_operations,
+        endpoint_url=endpoint_url,
+    )
+    read_only_role_arn = None
+    if read_only_role_name is not None:
+        read_only_role_arn = create_customer_role(
+            session, trust_policy=trust_policy, role_name=read_only_role_name, endpoint_url=endpoint_url
+        )
 
     instance_ids: dict[str, list[str]] = {}
     for region in regions:
@@ -100,4 +127,10 @@ def seed_customer_account(
     s3 = session.client("s3", region_name="us-east-1", endpoint_url=endpoint_url)
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "env", "Value": "demo"}]})
-    return CustomerAccount(account_id=account_id, role_arn=role_arn, instance_ids=instance_ids, bucket=bucket)
+    return CustomerAccount(
+        account_id=account_id,
+        role_arn=role_arn,
+        instance_ids=instance_ids,
+        bucket=bucket,
+        read_only_role_arn=read_only_role_arn,
+    )

@@ -119,6 +119,7 @@ Cloudivize local stack is ready.
   Demo role      {info.demo_role_arn}
                  trusts {resources.customer_access_role_arn} with the demo tenant's External ID;
                  allows viewing and operations (start, stop, reboot, tag)
+  Read-only role {info.demo_read_only_role_arn}   (connect it to see a denied action)
   Info file      {info_file}
 
 Try it:

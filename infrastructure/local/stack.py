@@ -14,7 +14,7 @@ import boto3
 from infrastructure.local.aws.emulator import DEFAULT_REGION, DUMMY_CREDENTIALS, Emulator, detach_from_real_aws
 from infrastructure.local.aws.provisioning import AwsResources, HostedSignIn, provision
 from infrastructure.local.aws.users import add_user
-from infrastructure.local.customer_account import CustomerAccount, seed_customer_account
+from infrastructure.local.customer_account import DEMO_READ_ONLY_ROLE_NAME, CustomerAccount, seed_customer_account
 from infrastructure.local.gateway.api_server import ApiServer
 from infrastructure.local.gateway.authorizer import CognitoAuthorizer
 from infrastructure.local.gateway.docs import openapi_document
@@ -175,6 +175,7 @@ class LocalStack:
             oauth_redirect_uri=sign_in.callback_url,
             console_url=console.url,
             amazon_url=amazon.url,
+            demo_read_only_role_arn=demo_account.read_only_role_arn,
         )
 
 
@@ -183,7 +184,8 @@ def seed_demo_customer_account(resources: AwsResources, tenant_id: str) -> Custo
     customer-access role with the demo tenant's External ID, and a few instances in two regions.
 
     The role also gets the template's operate policy (AllowOperations=true), so the demo can start, stop,
-    reboot and tag; a read-only role is what ``seed_customer_account`` makes by default.
+    reboot and tag. Beside it, a read-only role (the template's default) with the same trust: connected, its
+    stop is refused as AWS refuses it (``permission_enforcement``), to show what a denied action looks like.
     """
     # Layer modules load Powertools, which must see the handler environment first: imported on use.
     from cloudivize.aws_access.onboarding import trust_policy
@@ -201,6 +203,7 @@ def seed_demo_customer_account(resources: AwsResources, tenant_id: str) -> Custo
         trust_policy=trust_policy(resources.customer_access_role_arn, external_id),
         allow_operations=True,
         endpoint_url=resources.aws_endpoint_url,
+        read_only_role_name=DEMO_READ_ONLY_ROLE_NAME,
     )
 
 

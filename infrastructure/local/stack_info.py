@@ -33,6 +33,8 @@ class StackInfo:
     oauth_redirect_uri: str
     console_url: str
     amazon_url: str
+    # Beside it, a read-only role trusting the same: connected, its stop is a denied action, as AWS denies it.
+    demo_read_only_role_arn: str
 
     def to_json(self) -> dict[str, Any]:
         # Flat keys: docs/architecture.md ("Local stack") names them, and `jq -r .api_url` stays simple.
@@ -47,6 +49,7 @@ class StackInfo:
             "oauth_redirect_uri": self.oauth_redirect_uri,
             "console_url": self.console_url,
             "amazon_url": self.amazon_url,
+            "demo_read_only_role_arn": self.demo_read_only_role_arn,
         }
 
     @classmethod
@@ -63,6 +66,7 @@ class StackInfo:
             oauth_redirect_uri=data["oauth_redirect_uri"],
             console_url=data["console_url"],
             amazon_url=data["amazon_url"],
+            demo_read_only_role_arn=data["demo_read_only_role_arn"],
         )
 
     def write(self, path: Path) -> None:

@@ -2,9 +2,9 @@
 (the emulated Cognito managed login, as ``make run`` serves it): the console's own behaviour, screen by screen.
 What the console asks of the managed login (PKCE, scopes, revocation, logout) is read from the browser's requests.
 
-The stack runs in this process (its functions too), so that a refusal only AWS produces, a role that lacks a
-permission, is played with a botocore Stubber while everything else is real: real tokens, real HTTP with CORS
-from the console's origin, the emulator's EC2. (``test_console_sign_in.py`` runs against ``make run``'s stack.)
+The stack runs in this process, its functions in warm containers as ``make run`` runs them: real tokens, real
+HTTP with CORS from the console's origin, the emulator's EC2, which refuses what a customer role's policies do not
+allow. (``test_console_sign_in.py`` runs against ``make run``'s stack itself, a process of its own.)
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ import pytest
 import requests
 from playwright.sync_api import Page, Request, Route, expect
 
-from cloudivize import composition
 from infrastructure.local.aws.users import sign_in as sign_in_tokens
 from infrastructure.local.customer_account import DEMO_REGIONS, account_session
 from infrastructure.local.stack import LocalStack
 from infrastructure.local.stack_info import StackInfo
-from tests.utils import stub_customer_client
 
 from .conftest import STEP_TIMEOUT_MS
 
@@ -34,7 +32,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def stack(console_dist) -> Iterator[StackInfo]:
-    with LocalStack(functions_in_this_process=True, console_dist=console_dist) as running:
+    with LocalStack(console_dist=console_dist) as running:
         yield running.info
 
 
@@ -243,37 +241,31 @@ def test_stop_an_instance_and_see_its_result(page, site, stack, connection):
     assert instance_state(stack, "us-east-1", instance_id) in ("stopping", "stopped")
 
 
-def test_an_action_the_customers_role_does_not_allow_shows_the_permission_it_lacks(
-    page, site, stack, connection, monkeypatch
-):
-    sign_in(page, site, stack)
-    page.get_by_role("link", name="Demo").click()
-    page.get_by_label("Type").fill("ec2:instance")
-    page.get_by_label("Region").select_option("eu-west-1")
-    page.get_by_role("button", name="List").click()
-    rows = page.locator(".assets tbody tr")
-    expect(rows.locator("td:nth-child(5)")).to_have_text(["eu-west-1", "eu-west-1"])
-    row = rows.first
-    row.get_by_role("checkbox").check()
-    # From here the customer's role refuses the reboot, as AWS does; the next request runs in a new warm
-    # container (a new backend), whose customer clients are built through the stub.
-    stub_customer_client(
-        monkeypatch,
-        "ec2",
-        lambda stubber: stubber.add_client_error(
-            "reboot_instances", "UnauthorizedOperation", "refused", http_status_code=403
-        ),
-    )
-    composition.backend.cache_clear()
+def test_an_action_the_customers_role_does_not_allow_shows_the_permission_it_lacks(page, site, stack):
+    # The demo account's read-only role: the emulator refuses its reboot as EC2 does (UnauthorizedOperation).
+    body = {"provider": "aws", "name": "Read-only", "role_arn": stack.demo_read_only_role_arn, "regions": ["eu-west-1"]}
+    created = api(stack, "POST", "/connections", json=body)
+    assert created.status_code == 201, created.text
+    try:
+        sign_in(page, site, stack)
+        page.get_by_role("link", name="Read-only").click()
+        page.get_by_label("Type").fill("ec2:instance")
+        page.get_by_role("button", name="List").click()
+        rows = page.locator(".assets tbody tr")
+        expect(rows.locator("td:nth-child(5)")).to_have_text(["eu-west-1", "eu-west-1"])
+        row = rows.first
+        row.get_by_role("checkbox").check()
 
-    page.get_by_role("button", name="Reboot").click()
+        page.get_by_role("button", name="Reboot").click()
 
-    expect(row.locator(".result")).to_have_text("reboot: denied: needs ec2:RebootInstances")
-    outcome = page.locator(".action-outcome")
-    expect(outcome.locator(".missing-permission")).to_have_text("ec2:RebootInstances")
-    expect(outcome.locator(".problem-detail")).to_contain_text(
-        f"The role {stack.demo_role_arn} does not allow ec2:RebootInstances"
-    )
+        expect(row.locator(".result")).to_have_text("reboot: denied: needs ec2:RebootInstances")
+        outcome = page.locator(".action-outcome")
+        expect(outcome.locator(".missing-permission")).to_have_text("ec2:RebootInstances")
+        expect(outcome.locator(".problem-detail")).to_contain_text(
+            f"The role {stack.demo_read_only_role_arn} does not allow ec2:RebootInstances"
+        )
+    finally:
+        assert api(stack, "DELETE", f"/connections/{created.json()['id']}").status_code == 204
 
 
 def test_a_rename_of_a_connection_changed_meanwhile_says_so_and_works_after_a_reload(page, site, stack, connection):

@@ -2,8 +2,8 @@
 at ``console_url`` with its managed login at ``auth_url`` and the Login with Amazon stand-in at ``amazon_url``.
 
 Sign up (the code from the stack's output), sign in with Amazon, then the demo user's day: connect the demo
-account, see its four instances across two regions, stop one, sign out. A denied action needs a refusal the
-emulator does not make (it enforces no permission policy): ``test_console.py`` plays it with a Stubber.
+account, see its four instances across two regions, stop one, connect the read-only role and see its stop
+denied with the permission it lacks, sign out.
 """
 
 from __future__ import annotations
@@ -103,6 +103,22 @@ def test_the_demo_user_connects_the_demo_account_sees_four_instances_stops_one_a
     rows.first.get_by_role("checkbox").check()
     page.get_by_role("button", name="Stop").click()
     expect(rows.first.locator(".result")).to_have_text("stop: ok (stopping)")
+
+    page.get_by_role("link", name="Connections").click()
+    page.get_by_role("link", name="Connect an AWS account").click()
+    page.get_by_label("Name", exact=True).fill("Read-only")
+    page.get_by_label("Role ARN").fill(info.demo_read_only_role_arn)
+    page.get_by_label("Regions").fill("us-east-1")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.get_by_role("heading", name="Read-only")).to_be_visible()
+    page.get_by_label("Type").fill("ec2:instance")
+    page.get_by_role("button", name="List").click()
+    expect(rows).to_have_count(2)
+    running = rows.filter(has=page.locator(".state", has_text="running")).first
+    running.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Stop").click()
+    expect(running.locator(".result")).to_have_text("stop: denied: needs ec2:StopInstances")
+    expect(page.locator(".action-outcome .missing-permission")).to_have_text("ec2:StopInstances")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()

@@ -23,6 +23,7 @@ INFO = StackInfo(
     oauth_redirect_uri="http://127.0.0.1:8333/auth/callback",
     console_url="http://127.0.0.1:8333",
     amazon_url="http://127.0.0.1:8332",
+    demo_read_only_role_arn="arn:aws:iam::210987654321:role/CloudivizeReadOnly",
 )
 DESIGN_KEYS = {"api_url", "aws_endpoint_url", "region", "user_pool_id", "client_id", "demo_username", "demo_password"}
 
@@ -86,3 +87,13 @@ def test_the_info_file_and_the_banner_name_the_console_and_the_managed_login(tmp
     }
     assert text.index("Open http://127.0.0.1:8333 and sign in as demo@cloudivize.local") < text.index("API ")
     assert "Managed login  http://127.0.0.1:8331" in text
+
+
+def test_the_read_only_demo_role_is_in_the_file_and_the_banner_says_what_it_shows(tmp_path):
+    path = tmp_path / "stack.json"
+
+    INFO.write(path)
+    text = banner(INFO, path)
+
+    assert json.loads(path.read_text())["demo_read_only_role_arn"] == INFO.demo_read_only_role_arn
+    assert f"  Read-only role {INFO.demo_read_only_role_arn}   (connect it to see a denied action)\n" in text

@@ -7,13 +7,13 @@ with the HTTP server and the authorizer, which capped what concurrent requests c
 "Local API").
 
 Here, before serving, the process applies what moto leaves out, as AWS does it: trust policies on AssumeRole
-(``trust_enforcement``, for roles outside ACCOUNT_ID, the stack's own account), an empty CloudTrail page
-(``cloudtrail_lookup``), app clients' write attributes (``write_attributes``), and what Cognito's managed login
-does inside the pool (``federation``: federated users, tokens for a user the local managed login signed in, the
-``identities`` claim, ``RevokeToken``); and it serializes DynamoDB's
-answers without moto's alias search (``dynamodb_results``), the emulator's largest cost per request. Then it binds
-(PORT 0: a free port), tells the stack its endpoint over the link (``child_process``; or why it could not bind),
-and serves until the stack closes the link. All state is in memory: it ends with the process.
+(``trust_enforcement``, for roles outside ACCOUNT_ID, the stack's own account), those roles' permission policies on
+every call made with their sessions (``permission_enforcement``), an empty CloudTrail page (``cloudtrail_lookup``),
+app clients' write attributes (``write_attributes``), and what Cognito's managed login does inside the pool
+(``federation``: federated users, tokens for a user the local managed login signed in, the ``identities`` claim,
+``RevokeToken``); and it serializes DynamoDB's answers without moto's alias search (``dynamodb_results``), the
+emulator's largest cost per request. Then it binds (PORT 0: a free port), tells the stack its endpoint over the link
+(``child_process``; or why it could not bind), and serves until the stack closes the link. All state is in memory: it ends with the process.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def main(argv: list[str]) -> int:
         from infrastructure.local.aws.cloudtrail_lookup import empty_cloudtrail_lookup
         from infrastructure.local.aws.dynamodb_results import dynamodb_results_by_name
         from infrastructure.local.aws.federation import federation_enforced, internal_routes
+        from infrastructure.local.aws.permission_enforcement import permission_policies_enforced
         from infrastructure.local.aws.trust_enforcement import trust_policies_enforced
         from infrastructure.local.aws.write_attributes import client_write_attributes_enforced
 
@@ -57,6 +58,7 @@ def main(argv: list[str]) -> int:
             return 1
         with contextlib.ExitStack() as rules:
             rules.enter_context(trust_policies_enforced(account_id))
+            rules.enter_context(permission_policies_enforced(account_id))
             rules.enter_context(empty_cloudtrail_lookup())
             rules.enter_context(client_write_attributes_enforced())
             rules.enter_context(dynamodb_results_by_name())
