@@ -13,7 +13,8 @@ app clients' write attributes (``write_attributes``), and what Cognito's managed
 (``federation``: federated users, tokens for a user the local managed login signed in, the ``identities`` claim,
 ``RevokeToken``); and it serializes DynamoDB's answers without moto's alias search (``dynamodb_results``), the
 emulator's largest cost per request. Then it binds (PORT 0: a free port), tells the stack its endpoint over the link
-(``child_process``; or why it could not bind), and serves until the stack closes the link. All state is in memory: it ends with the process.
+(``child_process``; or why it could not bind), and serves until the stack closes the link. All state is in memory:
+it ends with the process.
 """
 
 from __future__ import annotations
