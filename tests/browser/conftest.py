@@ -9,13 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from infrastructure.console_build import build_console
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 # A bound for one step only (a live inventory listing takes a second or two); a broken page fails within it.
 STEP_TIMEOUT_MS = 15_000
+# Assertions wait as long as actions do: connecting an account verifies it live, which takes seconds on a busy
+# machine (expect's own default is 5 s).
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 SEED = 20261201
 # Cases per operation in the fuzzing phase; the examples and coverage phases add theirs, bounded by the schema.
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 15
 
 # Schemathesis's default for "a schema-valid request is accepted", and what else may answer one on operations whose
 # input the document cannot fully describe.

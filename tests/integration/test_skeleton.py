@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import signal
 import time
 import uuid
 
@@ -23,7 +22,6 @@ from tests.integration.conftest import (
     moto_signing_key,
     run_cli,
     sign_in,
-    start_local_stack,
     token_claims,
 )
 
@@ -321,14 +319,3 @@ def test_the_emulated_resources_are_configured_like_the_cdk_stack(local_stack):
     template = requests.get(resources.onboarding_template_url, timeout=10)
     assert template.status_code == 200
     assert template.text == (REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE).read_text()
-
-
-def test_ctrl_c_stops_the_stack_cleanly(tmp_path):
-    stack = start_local_stack(tmp_path)
-    stack.wait_until_ready()
-
-    exit_code = stack.stop(signal.SIGINT)
-
-    assert exit_code == 0, stack.output()
-    assert not stack.info_file.exists()
-    assert "Traceback" not in stack.output()
