@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,14 +41,6 @@ def wait_until_gone(pid: int) -> bool:
             return False
         time.sleep(0.02)
     return True
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    running = Emulator("127.0.0.1", 0)
-    running.start()
-    yield running
-    running.stop()
 
 
 def client(emulator: Emulator, service: str):

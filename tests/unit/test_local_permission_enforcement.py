@@ -4,13 +4,12 @@ does (``permission_enforcement``), and leaves every other caller as moto has it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from infrastructure.local.aws.emulator import ACCOUNT_ID, Emulator, aws_client
+from infrastructure.local.aws.emulator import ACCOUNT_ID, aws_client
 from infrastructure.local.customer_account import DEMO_IMAGE_ID, account_session
 
 REGION = "us-east-1"
@@ -31,14 +30,6 @@ DESCRIBE_ONLY = policy("Allow", "ec2:Describe*", "tag:GetResources")
 OPERATE = policy("Allow", "ec2:*")
 S3_READ = policy("Allow", "s3:GetObject")
 NEVER_STOP = policy("Deny", "ec2:StopInstances")
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    running = Emulator("127.0.0.1", 0)
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")
