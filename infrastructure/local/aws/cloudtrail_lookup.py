@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 from moto.cloudtrail.responses import CloudTrailResponse
 
+from infrastructure.local.aws.replaced import replaced
+
 
 def _lookup_events(self: CloudTrailResponse) -> str:
     return json.dumps({"Events": []})
@@ -23,13 +25,5 @@ def _lookup_events(self: CloudTrailResponse) -> str:
 @contextmanager
 def empty_cloudtrail_lookup() -> Iterator[None]:
     """Answer CloudTrail lookups in this process's moto with no events until the block ends."""
-    had = "lookup_events" in vars(CloudTrailResponse)
-    original = vars(CloudTrailResponse).get("lookup_events")
-    CloudTrailResponse.lookup_events = _lookup_events  # type: ignore[attr-defined]
-    try:
+    with replaced(CloudTrailResponse, "lookup_events", _lookup_events):
         yield
-    finally:
-        if had:
-            CloudTrailResponse.lookup_events = original  # type: ignore[attr-defined]
-        else:
-            del CloudTrailResponse.lookup_events  # type: ignore[attr-defined]

@@ -23,6 +23,8 @@ from moto.core.responses import ActionContext
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.dynamodb.responses import DynamoResult
 
+from infrastructure.local.aws.replaced import replaced
+
 
 class MembersByName(XFormedAttributePicker):
     """A plain dict's member by its model name; any other object, or any response with transformers, as moto
@@ -47,8 +49,5 @@ def _execute_result(self: DynamoResult, context: ActionContext) -> TYPE_RESPONSE
 @contextmanager
 def dynamodb_results_by_name() -> Iterator[None]:
     """Serialize this process's moto DynamoDB results with ``MembersByName`` until the block ends."""
-    DynamoResult.execute_result = _execute_result  # type: ignore[method-assign]
-    try:
+    with replaced(DynamoResult, "execute_result", _execute_result):
         yield
-    finally:
-        del DynamoResult.execute_result

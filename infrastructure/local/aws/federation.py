@@ -36,6 +36,8 @@ from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, UserStatu
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import EmptyResult
 
+from infrastructure.local.aws.replaced import replaced
+
 FEDERATED_USERS_PATH = "/_cloudivize/federated-users"
 TOKENS_PATH = "/_cloudivize/tokens"
 IDENTITIES_ATTRIBUTE = "identities"
@@ -206,10 +208,8 @@ def federation_enforced() -> Iterator[None]:
         revoke_refresh_token(self._get_param("ClientId") or "", self._get_param("Token") or "")
         return EmptyResult()
 
-    CognitoIdpUserPool.get_user_extra_data_by_client_id = with_identities  # type: ignore[method-assign]
-    CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
-    try:
+    with (
+        replaced(CognitoIdpUserPool, "get_user_extra_data_by_client_id", with_identities),
+        replaced(CognitoIdpResponse, "revoke_token", revoke_token),
+    ):
         yield
-    finally:
-        CognitoIdpUserPool.get_user_extra_data_by_client_id = extra_data  # type: ignore[method-assign]
-        del CognitoIdpResponse.revoke_token  # type: ignore[attr-defined]

@@ -46,6 +46,7 @@ from moto.sts.models import sts_backends
 from werkzeug.exceptions import HTTPException
 from xmltodict import unparse
 
+from infrastructure.local.aws.replaced import replaced
 from infrastructure.local.aws.trust_enforcement import ORGANIZATION_ACCESS_ROLE
 
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})  # AWS answers it even under an explicit Deny
@@ -171,8 +172,5 @@ def permission_policies_enforced(own_account_id: str) -> Iterator[None]:
         else:
             original(self, iam_request_cls, resource)
 
-    ActionAuthenticatorMixin._authenticate_and_authorize_action = authenticate_and_authorize  # type: ignore[method-assign]
-    try:
+    with replaced(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authenticate_and_authorize):
         yield
-    finally:
-        ActionAuthenticatorMixin._authenticate_and_authorize_action = original  # type: ignore[method-assign]

@@ -43,6 +43,8 @@ from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 from moto.sts.responses import TokenResponse
 
+from infrastructure.local.aws.replaced import replaced
+
 ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
 _ROLE_ARN = re.compile(r"^arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):role/[\w+=,.@/-]+$")
 
@@ -155,8 +157,5 @@ def trust_policies_enforced(own_account_id: str) -> Iterator[None]:
         check_assume_role(self, own_account_id)
         return original(self)
 
-    TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
-    try:
+    with replaced(TokenResponse, "assume_role", assume_role):
         yield
-    finally:
-        TokenResponse.assume_role = original  # type: ignore[method-assign]

@@ -23,6 +23,8 @@ from moto.cognitoidp.exceptions import NotAuthorizedError
 from moto.cognitoidp.models import CognitoIdpUserPool, CognitoIdpUserPoolClient, cognitoidp_backends
 from moto.cognitoidp.responses import CognitoIdpResponse
 
+from infrastructure.local.aws.replaced import replaced
+
 UNAUTHORIZED_ATTRIBUTE = "A client attempted to write unauthorized attribute"
 
 
@@ -72,10 +74,8 @@ def client_write_attributes_enforced() -> Iterator[None]:
         check_write_attributes(_client(self._get_param("ClientId") or ""), self._get_param("UserAttributes") or [])
         return sign_up(self)
 
-    CognitoIdpResponse.update_user_attributes = checked_update_user_attributes  # type: ignore[method-assign]
-    CognitoIdpResponse.sign_up = checked_sign_up  # type: ignore[method-assign]
-    try:
+    with (
+        replaced(CognitoIdpResponse, "update_user_attributes", checked_update_user_attributes),
+        replaced(CognitoIdpResponse, "sign_up", checked_sign_up),
+    ):
         yield
-    finally:
-        CognitoIdpResponse.update_user_attributes = update_user_attributes  # type: ignore[method-assign]
-        CognitoIdpResponse.sign_up = sign_up  # type: ignore[method-assign]
