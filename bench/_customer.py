@@ -71,12 +71,13 @@ def seed(regions: tuple[str, ...] = DEFAULT_REGIONS) -> Customer:
     from cloudivize.aws_access.provider import AwsProvider
     from cloudivize.aws_access.sessions import CustomerSessions
     from cloudivize.crypto import FieldSealer
+    from cloudivize.principal import Principal
     from infrastructure.local.customer_account import seed_customer_account
 
     principal = "arn:aws:iam::123456789012:role/Cloudivize-CustomerAccess"
     account = seed_customer_account(trust_policy=trust_policy(principal, EXTERNAL_ID), regions=regions)
     key_arn = boto3.client("kms", region_name="us-east-1").create_key(Description="field key")["KeyMetadata"]["Arn"]
-    return Customer(account=account, provider=AwsProvider(CustomerSessions(None, "us-east-1")),
+    return Customer(account=account, provider=AwsProvider(CustomerSessions(Principal(None, "us-east-1"))),
                     sealer=FieldSealer(key_arn))  # fmt: skip
 
 

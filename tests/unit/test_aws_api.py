@@ -81,7 +81,7 @@ def test_external_id_mismatch_is_422_naming_what_to_check(customer, monkeypatch)
     stubber.add_response("assume_role", BROKER_CREDENTIALS)  # Cloudivize's own customer-access role
     for _ in range(2):  # the customer's role refuses, with and without SourceIdentity
         stubber.add_client_error("assume_role", "AccessDenied", "not authorized")
-    monkeypatch.setattr("cloudivize.aws_access.sessions.CustomerSessions._sts", lambda self, session=None: client)
+    monkeypatch.setattr("cloudivize.principal.sts_client", lambda region, session=None: client)
 
     with stubber:
         response = call_api("POST", "/connections", claims=customer.claims,

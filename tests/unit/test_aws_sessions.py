@@ -6,8 +6,10 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from cloudivize import principal
 from cloudivize.aws_access.sessions import CustomerSessions, source_identity_for
 from cloudivize.errors import ServiceUnavailable, Unprocessable
+from cloudivize.principal import Principal
 
 ROLE = "arn:aws:iam::210987654321:role/CloudivizeAccess"
 EXTERNAL_ID = "Z" * 48
@@ -36,7 +38,7 @@ def assumed(minutes=15):
 def sts(monkeypatch):
     client = boto3.client("sts", region_name="us-east-1")
     stubber = Stubber(client)
-    monkeypatch.setattr(CustomerSessions, "_sts", lambda self, session=None: client)
+    monkeypatch.setattr(principal, "sts_client", lambda region, session=None: client)
     with stubber:
         yield stubber
     stubber.assert_no_pending_responses()
@@ -54,7 +56,7 @@ def expected(**extra):
 def test_assume_role_passes_the_external_id_the_session_name_and_the_user(sts):
     sts.add_response("assume_role", assumed(), expected(SourceIdentity="user-1"))
 
-    session = CustomerSessions(None, "us-east-1").open(
+    session = CustomerSessions(Principal(None, "us-east-1")).open(
         tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID
     )
 
@@ -67,7 +69,7 @@ def test_the_customer_access_role_is_assumed_first_and_then_reused(sts):
     sts.add_response("assume_role", assumed(60), {"RoleArn": broker, "RoleSessionName": ANY, "DurationSeconds": 3600})
     sts.add_response("assume_role", assumed(), expected(SourceIdentity="user-1"))
     sts.add_response("assume_role", assumed(), expected(SourceIdentity="user-2"))
-    sessions = CustomerSessions(broker, "us-east-1")
+    sessions = CustomerSessions(Principal(broker, "us-east-1"))
 
     sessions.open(tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID)
     sessions.open(tenant_id="t", user_id="user-2", role_arn=ROLE, external_id=EXTERNAL_ID)
@@ -79,7 +81,7 @@ def test_a_role_without_set_source_identity_is_assumed_without_it(sts):
     sts.add_client_error("assume_role", "AccessDenied", "not authorized", expected_params=expected(SourceIdentity=ANY))
     sts.add_response("assume_role", assumed(), expected())
 
-    session = CustomerSessions(None, "us-east-1").open(
+    session = CustomerSessions(Principal(None, "us-east-1")).open(
         tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID
     )
 
@@ -90,7 +92,7 @@ def test_sessions_are_reused_until_shortly_before_they_expire_and_then_renewed_i
     sts.add_response("assume_role", assumed(15), expected(SourceIdentity="user-1"))
     sts.add_response("assume_role", assumed(2), expected(SourceIdentity="user-2"))
     sts.add_response("assume_role", assumed(15), expected(SourceIdentity="user-2"))
-    sessions = CustomerSessions(None, "us-east-1")
+    sessions = CustomerSessions(Principal(None, "us-east-1"))
     open_as = lambda user: sessions.open(tenant_id="t", user_id=user, role_arn=ROLE, external_id=EXTERNAL_ID)  # noqa: E731
 
     first = open_as("user-1")
@@ -128,7 +130,7 @@ def test_clients_are_built_once_and_sign_with_renewed_credentials(sts):
     new["Credentials"] = new["Credentials"] | {"AccessKeyId": "ASIARENEWED000000000"}
     sts.add_response("assume_role", old, expected(SourceIdentity="user-1"))
     sts.add_response("assume_role", new, expected(SourceIdentity="user-1"))
-    sessions = CustomerSessions(None, "us-east-1")
+    sessions = CustomerSessions(Principal(None, "us-east-1"))
     session = sessions.open(tenant_id="t", user_id="user-1", role_arn=ROLE, external_id=EXTERNAL_ID)
     answer = _Answer()
     session.session.events.register("before-send", answer)  # before any client: every client inherits it
@@ -151,7 +153,7 @@ def test_refusal_tells_the_customer_what_to_check_without_the_external_id(sts, d
     sts.add_client_error("assume_role", "AccessDenied", refusal, expected_params=expected())
 
     with pytest.raises(Unprocessable) as refused:
-        CustomerSessions("arn:aws:iam::123456789012:role/P", "us-east-1")._assume(
+        CustomerSessions(Principal("arn:aws:iam::123456789012:role/P", "us-east-1"))._assume(
             user_id="u", role_arn=ROLE, external_id=EXTERNAL_ID
         )
 
@@ -165,7 +167,7 @@ def test_throttling_after_retries_is_503(sts):
     sts.add_client_error("assume_role", "Throttling", "Rate exceeded", expected_params=expected(SourceIdentity=ANY))
 
     with pytest.raises(ServiceUnavailable):
-        CustomerSessions(None, "us-east-1")._assume(user_id="u", role_arn=ROLE, external_id=EXTERNAL_ID)
+        CustomerSessions(Principal(None, "us-east-1"))._assume(user_id="u", role_arn=ROLE, external_id=EXTERNAL_ID)
 
 
 def test_region_without_sts_says_how_to_activate_it(sts):
@@ -174,7 +176,7 @@ def test_region_without_sts_says_how_to_activate_it(sts):
     )
 
     with pytest.raises(Unprocessable) as refused:
-        CustomerSessions(None, "us-east-1")._assume(user_id="u", role_arn=ROLE, external_id=EXTERNAL_ID)
+        CustomerSessions(Principal(None, "us-east-1"))._assume(user_id="u", role_arn=ROLE, external_id=EXTERNAL_ID)
 
     assert "Activate it" in refused.value.detail
 

@@ -17,6 +17,7 @@ from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage
 from cloudivize.models.connections import AwsConnectionCreate, AwsDescriptors, ConnectionPatch, Verification
 from cloudivize.models.fields import ROLE_ARN_PATTERN, known_aws_regions
 from cloudivize.paging import SCOPE_CHANGED, Cursor, Listing
+from cloudivize.principal import Principal
 from cloudivize.providers.base import CloudConnection, Document, NewConnection, PatchedConnection
 
 
@@ -137,7 +138,7 @@ class AwsProvider:
 
 
 def make_provider(config: FunctionConfig) -> AwsProvider:
-    return AwsProvider(CustomerSessions(config.customer_access_role_arn, config.region))
+    return AwsProvider(CustomerSessions(Principal(config.customer_access_role_arn, config.region)))
 
 
 def _one_of(region: str, regions: list[str]) -> str:

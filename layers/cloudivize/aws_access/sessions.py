@@ -16,13 +16,12 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import boto3
 import botocore.session
-from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, Credentials, ReadOnlyCredentials
 from botocore.exceptions import ClientError
 from botocore.loaders import Loader, create_loader
@@ -31,12 +30,9 @@ from cloudivize.aws_access import SESSION_NAME
 from cloudivize.aws_access.failures import cannot_assume, error_code
 from cloudivize.metrics import count
 from cloudivize.observability import logger
+from cloudivize.principal import CLIENT_CONFIG, REFRESH_BEFORE, Principal
 
 SESSION_SECONDS = 900  # the shortest AWS allows: a leaked credential dies quickly
-REFRESH_BEFORE = timedelta(minutes=3)
-BROKER_SESSION_NAME = "Cloudivize-Broker"
-# Standard retries back off on throttling before we give up and answer 503.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
 # Sessions (one per tenant, user and role: the user is the SourceIdentity) kept per warm container, least
 # recently used dropped first: each holds its clients.
 MAX_CACHED_SESSIONS = 64
@@ -161,43 +157,18 @@ def _fresh(expires_at: datetime) -> bool:
     return expires_at - datetime.now(UTC) > REFRESH_BEFORE
 
 
-def _session(credentials: dict[str, Any]) -> boto3.Session:
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-
-
 class CustomerSessions:
-    """Assumes and caches sessions in customer accounts (one cache per warm container)."""
+    """Assumes and caches sessions in customer accounts (one cache per warm container), from the principal's
+    broker session (``cloudivize.principal``)."""
 
-    def __init__(self, access_role_arn: str | None, region: str) -> None:
-        self._access_role_arn = access_role_arn
-        self._region = region
+    def __init__(self, principal: Principal) -> None:
+        self._principal = principal
         self._lock = threading.Lock()
-        self._own_sts: Any = None
-        self._broker: tuple[Any, datetime] | None = None  # the broker's STS client, and when it expires
         self._sessions: OrderedDict[str, CustomerSession] = OrderedDict()
 
     @property
     def principal_arn(self) -> str | None:
-        return self._access_role_arn
-
-    def _sts(self, session: boto3.Session | None = None) -> Any:
-        return (session or boto3.Session()).client("sts", region_name=self._region, config=CLIENT_CONFIG)
-
-    def _broker_sts(self) -> Any:
-        if self._own_sts is None:
-            self._own_sts = self._sts()
-        if self._access_role_arn is None:
-            return self._own_sts
-        if self._broker is None or not _fresh(self._broker[1]):
-            credentials = self._own_sts.assume_role(
-                RoleArn=self._access_role_arn, RoleSessionName=BROKER_SESSION_NAME, DurationSeconds=3600
-            )["Credentials"]
-            self._broker = (self._sts(_session(credentials)), credentials["Expiration"])
-        return self._broker[0]
+        return self._principal.arn
 
     def open(self, *, tenant_id: str, user_id: str, role_arn: str, external_id: str) -> CustomerSession:
         """The session of this user in the customer's role: its credentials renewed when they expire soon (a
@@ -219,7 +190,7 @@ class CustomerSessions:
             return session
 
     def _assume(self, *, user_id: str, role_arn: str, external_id: str) -> Grant:
-        sts = self._broker_sts()
+        sts = self._principal.sts()
         request = {
             "RoleArn": role_arn,
             "RoleSessionName": SESSION_NAME,
@@ -239,7 +210,7 @@ class CustomerSessions:
         except ClientError as error:
             logger.info("AssumeRole refused", extra={"aws_error": error_code(error)})
             count("AssumeRoleRefused", provider="aws")
-            raise cannot_assume(role_arn, self._access_role_arn, error) from None
+            raise cannot_assume(role_arn, self._principal.arn, error) from None
         credentials = response["Credentials"]
         return Grant(
             credentials=ReadOnlyCredentials(
