@@ -602,5 +602,6 @@ def azure_connection(**descriptors: Any) -> Any:
 def azure_provider() -> Any:
     """Cloudivize's Azure provider, as the functions' composition root builds it."""
     from cloudivize.azure_access.provider import AzureProvider
+    from cloudivize.principal import Principal
 
-    return AzureProvider()
+    return AzureProvider(Principal(None, "us-east-1"), None)

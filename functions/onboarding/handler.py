@@ -8,6 +8,7 @@ from cloudivize.azure_onboarding import AzureOnboarding, azure_onboarding
 from cloudivize.composition import backend
 from cloudivize.errors import Forbidden, ServiceUnavailable
 from cloudivize.openapi import ok, problems
+from cloudivize.principal import organization_audience
 from cloudivize.tenancy import current_caller
 
 router = Router()
@@ -25,12 +26,9 @@ def get_aws_onboarding() -> AwsOnboarding:
     config = service.config
     if not config.customer_access_role_arn:
         raise ServiceUnavailable("AWS onboarding is not configured on this Cloudivize deployment.")
-    external_id = service.tenants.external_id(caller.tenant_id)
-    if external_id is None:
-        raise Forbidden("Your organisation is still being set up. Sign in again in a moment.")
     return aws_onboarding(
         principal_arn=config.customer_access_role_arn,
-        external_id=external_id,
+        external_id=_external_id(caller.tenant_id),
         template_url=config.onboarding_template_url,
         region=config.region,
     )
@@ -40,11 +38,27 @@ def get_aws_onboarding() -> AwsOnboarding:
     "/onboarding/azure",
     summary="Create the application Cloudivize uses in Azure",
     tags=["onboarding"],
-    responses=ok("What to create in Microsoft Entra ID and Azure, and what to send"),
+    responses={
+        **ok("What to create in Microsoft Entra ID and Azure, with your organisation's federated credential"),
+        **problems(403),
+    },
 )
 def get_azure_onboarding() -> AzureOnboarding:
-    current_caller(router)  # signed-in callers only, like every route
-    return azure_onboarding()
+    caller = current_caller(router)
+    service = backend()
+    config = service.config
+    return azure_onboarding(
+        issuer=config.azure_federation_issuer,
+        subject=config.customer_access_role_arn,
+        audience=organization_audience(_external_id(caller.tenant_id)),
+    )
+
+
+def _external_id(tenant_id: str) -> str:
+    external_id = backend().tenants.external_id(tenant_id)
+    if external_id is None:
+        raise Forbidden("Your organisation is still being set up. Sign in again in a moment.")
+    return external_id
 
 
 lambda_handler = api_handler(router)

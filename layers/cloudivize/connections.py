@@ -106,7 +106,12 @@ class Connections:
         _refuse_other_provider_fields(patch, provider)
 
         descriptors = provider.descriptors_type.model_validate(current.descriptors)
-        patched = provider.patched(descriptors, patch, secret_expires_at=current.secret_expires_at)
+        patched = provider.patched(
+            descriptors,
+            patch,
+            secret_expires_at=current.secret_expires_at,
+            credentials=lambda: provider.credentials_type.model_validate(self._store.credentials(connection_id)),
+        )
         if provider.identity(patched.descriptors) != provider.identity(descriptors):  # e.g. other subscriptions
             self._refuse_duplicate(provider, patched.descriptors)
         changes: dict[str, Any] = {"updated_at": _now(), **patched.changes}

@@ -215,9 +215,9 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
     ],
 )
 def test_secret_expiry_warns_30_days_ahead_and_fails_when_expired(expires_at, ok, required, says):
-    from cloudivize.azure_access.verify import secret_expiry_check
+    from cloudivize.azure_access.verify import expiry_check
 
-    check = secret_expiry_check(expires_at, NOW)
+    check = expiry_check("secret", expires_at, NOW)
 
     assert (check.name, check.ok, check.required) == ("secret_expiry", ok, required)
     assert says in check.detail

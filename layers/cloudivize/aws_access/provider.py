@@ -61,7 +61,7 @@ class AwsProvider:
         return f"{role['partition']}:{role['account_id']}:{role['name'].lower()}"  # type: ignore[index]
 
     def patched(
-        self, descriptors: AwsRole, patch: ConnectionPatch, *, secret_expires_at: datetime | None
+        self, descriptors: AwsRole, patch: ConnectionPatch, *, secret_expires_at: datetime | None, **_: object
     ) -> PatchedConnection:
         return PatchedConnection(
             descriptors=descriptors, changes={"regions": patch.regions} if patch.regions is not None else {}

@@ -1,9 +1,9 @@
 """The credential and Resource Manager clients of one Azure connection, built once per warm container.
 
-A connection's credential (azure-identity ``ClientSecretCredential``, whose token cache lives in memory only)
-and its clients are reused by later requests of the same warm container, keyed by a digest of the directory,
-the application, the secret and the endpoints: the secret is never a key in clear, and a rotated secret gets
-a fresh credential. Nothing is written anywhere, nothing is logged.
+A connection's credential (azure-identity's, as its ``sign_in`` makes it: federated, certificate or secret; its
+token cache lives in memory only) and its clients are reused by later requests of the same warm container, keyed
+by a digest of the directory, the application, the sign-in's material and the endpoints: no secret or key is ever
+a key in clear, and a rotated one gets a fresh credential. Nothing is written anywhere, nothing is logged.
 
 Endpoints come from ``cloudivize.config.AzureCloud``: the public cloud by default, a sovereign cloud (or a
 test's fake) through ``AZURE_AUTHORITY_HOST`` and ``AZURE_RESOURCE_MANAGER_URL``. The ARM token scope follows
@@ -20,13 +20,12 @@ from functools import cache
 from typing import Any, TypeVar
 
 from azure.core.pipeline.policies import RetryPolicy
-from azure.identity import ClientSecretCredential
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
+from cloudivize.azure_access.sign_in import SignIn
 from cloudivize.config import AzureCloud, azure_cloud
-from cloudivize.errors import Unprocessable
 
 RETRY_TOTAL = 2  # throttling and dropped connections: retried this often, then the request answers 503
 RETRY_BACKOFF_SECONDS = 0.4
@@ -57,18 +56,18 @@ class AzureSession:
         *,
         directory_id: str,
         application_id: str,
-        secret: str,
+        sign_in: SignIn,
         cloud: AzureCloud,
         pipeline_options: Mapping[str, Any],
     ) -> None:
         self.directory_id = directory_id
         self.application_id = application_id
+        self.sign_in_kind = sign_in
         self.cloud = cloud
         self._options = dict(pipeline_options)
-        self.credential = ClientSecretCredential(
+        self.credential = sign_in.credential(
             directory_id,
             application_id,
-            secret,
             authority=cloud.authority_host,
             # The authority is Cloudivize's own configuration: no need to ask the public cloud to vouch for it
             # (and a sovereign or private cloud could not be vouched for).
@@ -82,6 +81,20 @@ class AzureSession:
 
     def __repr__(self) -> str:
         return f"AzureSession(directory_id={self.directory_id!r}, application_id={self.application_id!r})"
+
+    @property
+    def refusal_context(self) -> dict[str, Any]:
+        """What the failure map needs to say what to fix when Entra ID refuses this sign-in."""
+        return {
+            "directory_id": self.directory_id,
+            "application_id": self.application_id,
+            "kind": self.sign_in_kind.kind,
+            "facts": self.sign_in_kind.facts(),
+        }
+
+    def accepted(self) -> str:
+        """How the last sign-in was accepted, in the customer's words."""
+        return self.sign_in_kind.accepted(self.credential)
 
     @property
     def scope(self) -> str:
@@ -133,10 +146,17 @@ class AzureSessions:
         self._sessions: OrderedDict[str, AzureSession] = OrderedDict()
         self._lock = threading.Lock()
 
-    def open(self, *, directory_id: str, application_id: str, secret: str) -> AzureSession:
+    def open(self, *, directory_id: str, application_id: str, sign_in: SignIn) -> AzureSession:
         key = hashlib.sha256(
             "\0".join(
-                (self.cloud.authority_host, self.cloud.resource_manager_url, directory_id, application_id, secret)
+                (
+                    self.cloud.authority_host,
+                    self.cloud.resource_manager_url,
+                    directory_id,
+                    application_id,
+                    sign_in.kind,
+                    sign_in.cache_material(),
+                )
             ).encode()
         ).hexdigest()
         with self._lock:
@@ -145,7 +165,7 @@ class AzureSessions:
                 session = AzureSession(
                     directory_id=directory_id,
                     application_id=application_id,
-                    secret=secret,
+                    sign_in=sign_in,
                     cloud=self.cloud,
                     pipeline_options=self._pipeline_options,
                 )
@@ -163,10 +183,6 @@ def azure_sessions() -> AzureSessions:
     )
 
 
-def open_session(*, directory_id: str, application_id: str, secret: str | None) -> AzureSession:
-    """The session of a connection, from its opened descriptors and the secret (for this call)."""
-    if not secret:
-        raise Unprocessable(
-            "This connection has no application secret. Send one with PATCH /connections/{id} (application_secret)."
-        )
-    return azure_sessions().open(directory_id=directory_id, application_id=application_id, secret=secret)
+def open_session(*, directory_id: str, application_id: str, sign_in: SignIn) -> AzureSession:
+    """The container's session of a connection, signing in as ``sign_in`` says."""
+    return azure_sessions().open(directory_id=directory_id, application_id=application_id, sign_in=sign_in)

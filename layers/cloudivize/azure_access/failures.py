@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from azure.core.exceptions import (
     AzureError,
@@ -49,10 +50,42 @@ CREDENTIAL_PROBLEMS: dict[str, str] = {
     "53003": "A Conditional Access policy of directory {directory_id} blocks the application's sign-in "
     "(AADSTS53003). Exclude the application from the policy, or allow Cloudivize's sign-in.",
 }
-GENERIC_CREDENTIAL_PROBLEM = (
-    "Microsoft Entra ID refused the application's sign-in{code}. Check the directory id, the application id and "
-    "the secret of this connection."
+FEDERATED_CREDENTIAL = (
+    "The application needs a federated credential with issuer {issuer}, subject {subject} and audience {audience} "
+    "exactly (GET /onboarding/azure shows the az command); the values are case-sensitive."
 )
+# Sign-in errors of one credential type (docs: "Microsoft Entra authentication and authorization error codes").
+KIND_PROBLEMS: dict[str, dict[str, str]] = {
+    "federated": {
+        "70021": "Microsoft Entra ID found no federated credential of application {application_id} matching "
+        "Cloudivize's token (AADSTS70021). " + FEDERATED_CREDENTIAL,
+        "700211": "No federated credential of application {application_id} names Cloudivize's issuer "
+        "(AADSTS700211). " + FEDERATED_CREDENTIAL,
+        "700212": "The federated credential of application {application_id} names another audience than your "
+        "organization's (AADSTS700212): each Cloudivize organization has its own. " + FEDERATED_CREDENTIAL,
+        "700213": "The federated credential of application {application_id} names another subject than "
+        "Cloudivize's principal (AADSTS700213). " + FEDERATED_CREDENTIAL,
+        "700024": "Microsoft Entra ID found Cloudivize's identity token outside its validity (AADSTS700024). This is "
+        "on Cloudivize's side, not yours: retry in a few minutes.",
+    },
+    "certificate": {
+        "700027": "The application {application_id} does not have the certificate Cloudivize signs in with "
+        "({thumbprint}), or it was removed (AADSTS700027). Add it: GET /connections/{{id}} shows it and the az "
+        "command; then verify again.",
+        "700024": "Microsoft Entra ID found Cloudivize's client assertion outside its validity (AADSTS700024). If "
+        "the certificate has expired, PATCH /connections/{{id}} with rotate_certificate and add the new one.",
+    },
+}
+# The codes by which Entra says a certificate is not (or no longer) one of the application's.
+CERTIFICATE_NOT_ADDED = frozenset({"700027"})
+GENERIC_CREDENTIAL_PROBLEM = {
+    "secret": "Microsoft Entra ID refused the application's sign-in{code}. Check the directory id, the application "
+    "id and the secret of this connection.",
+    "certificate": "Microsoft Entra ID refused the application's sign-in{code}. Check the directory id, the "
+    "application id, and that the application has the connection's certificate.",
+    "federated": "Microsoft Entra ID refused the application's sign-in{code}. Check the directory id, the "
+    "application id and the application's federated credential (GET /onboarding/azure).",
+}
 
 
 class AzureUnreachable(ServiceUnavailable):
@@ -131,24 +164,35 @@ def throttled() -> ServiceUnavailable:
     )
 
 
-def credential_detail(error: BaseException, *, directory_id: str, application_id: str) -> tuple[str, str]:
-    """(the AADSTS code or "SignInFailed", what the customer should do) for a sign-in failure."""
+def credential_detail(
+    error: BaseException,
+    *,
+    directory_id: str,
+    application_id: str,
+    kind: str = "secret",
+    facts: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """(the AADSTS code or "SignInFailed", what the customer should do) for a refused sign-in of this ``kind``
+    (``facts``: what the advice names, e.g. the issuer, subject and audience a federated credential must have)."""
     code = aadsts_code(error)
     if code is None and "Unable to get authority configuration" in str(error):
         code = "90002"  # MSAL's wording when the directory's OpenID configuration is not found
-    template = CREDENTIAL_PROBLEMS.get(code or "")
+    template = KIND_PROBLEMS.get(kind, {}).get(code or "") or CREDENTIAL_PROBLEMS.get(code or "")
     if template is None:
-        return (f"AADSTS{code}" if code else "SignInFailed"), GENERIC_CREDENTIAL_PROBLEM.format(
+        return (f"AADSTS{code}" if code else "SignInFailed"), GENERIC_CREDENTIAL_PROBLEM[kind].format(
             code=f" (AADSTS{code})" if code else ""
         )
     detail = template.format(
-        directory_id=directory_id, application_id=application_id, authority=azure_cloud().authority_hostname
+        directory_id=directory_id,
+        application_id=application_id,
+        authority=azure_cloud().authority_hostname,
+        **(facts or {}),
     )
     return f"AADSTS{code}", detail
 
 
-def credential_refused(error: BaseException, *, directory_id: str, application_id: str) -> Unprocessable:
-    code, detail = credential_detail(error, directory_id=directory_id, application_id=application_id)
+def credential_refused(error: BaseException, **context: Any) -> Unprocessable:
+    code, detail = credential_detail(error, **context)
     return Unprocessable(detail, azure_error=code)
 
 
@@ -190,14 +234,15 @@ def subscription_problem(error: AzureError, subscription_id: str, directory_id: 
     return type(error).__name__, f"Azure failed for subscription {subscription_id}."
 
 
-def translate(error: AzureError, *, directory_id: str, application_id: str) -> CloudivizeError:
-    """The answer for an Azure failure that ends the whole request (never a 500)."""
+def translate(error: AzureError, *, directory_id: str, application_id: str, **sign_in: Any) -> CloudivizeError:
+    """The answer for an Azure failure that ends the whole request (never a 500); ``sign_in``: its ``kind`` and
+    ``facts`` (``AzureSession.refusal_context``)."""
     if is_unreachable(error):
         return unreachable(error)
     if is_throttled(error):
         return throttled()
     if is_sign_in_failure(error):
-        return credential_refused(error, directory_id=directory_id, application_id=application_id)
+        return credential_refused(error, directory_id=directory_id, application_id=application_id, **sign_in)
     if isinstance(error, HttpResponseError) and is_denied(error):
         return Forbidden(
             "The application's role does not allow this request. Assign it Reader (to view) and the roles of "

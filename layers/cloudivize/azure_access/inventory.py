@@ -114,7 +114,7 @@ def _resource_asset(resource: Any) -> Asset:
 def _subscription_failure(session: AzureSession, error: AzureError, subscription_id: str, listing: str) -> RegionError:
     """What a failure within one subscription reports; a refused credential ends the whole request instead."""
     if is_sign_in_failure(error) and not is_unreachable(error):
-        raise translate(error, directory_id=session.directory_id, application_id=session.application_id) from None
+        raise translate(error, **session.refusal_context) from None
     code, detail = subscription_problem(error, subscription_id, session.directory_id)
     return RegionError(region=subscription_id, service=listing, error=code, detail=detail)
 
@@ -146,9 +146,7 @@ def _arm_source(
             found, next_link = _one_page(list_page(min(MAX_PAGE_SIZE, position.skip + wanted)), position)
         except AzureError as error:
             if is_sign_in_failure(error) and not is_unreachable(error):  # the credential itself: ends the request
-                raise translate(
-                    error, directory_id=session.directory_id, application_id=session.application_id
-                ) from None
+                raise translate(error, **session.refusal_context) from None
             code, detail = subscription_problem(error, subscription.subscription_id, session.directory_id)
             failed = RegionError(region=subscription.subscription_id, service=listing, error=code, detail=detail)
             raise SourceFailed(failed, error) from None
@@ -206,9 +204,7 @@ def _with_power_states(
                     break
         except AzureError as error:
             if is_sign_in_failure(error) and not is_unreachable(error):
-                raise translate(
-                    error, directory_id=session.directory_id, application_id=session.application_id
-                ) from None
+                raise translate(error, **session.refusal_context) from None
             code, detail = subscription_problem(error, subscription_id, session.directory_id)
             return RegionError(region=subscription_id, service="virtualMachines", error=code, detail=detail)
         return found

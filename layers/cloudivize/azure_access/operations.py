@@ -75,7 +75,7 @@ def run_action(session: AzureSession, request: ActionRequest, subscription_ids: 
     try:
         session.sign_in()  # once, before acting in parallel: a refused secret is one clear answer
     except AzureError as error:
-        raise translate(error, directory_id=session.directory_id, application_id=session.application_id) from None
+        raise translate(error, **session.refusal_context) from None
     allowed = {s.lower() for s in subscription_ids} if subscription_ids else None
     act = _power if request.action in POWER_ACTIONS else _tagging
 
@@ -104,7 +104,7 @@ def _end_request_if_needed(session: AzureSession, error: AzureError, permission:
     if isinstance(error, HttpResponseError) and is_denied(error):
         raise denied(permission, scope, session.application_id, error) from None
     if not isinstance(error, HttpResponseError) or error.response is None:
-        raise translate(error, directory_id=session.directory_id, application_id=session.application_id) from None
+        raise translate(error, **session.refusal_context) from None
 
 
 def _failed(asset_id: str, error: HttpResponseError) -> ActionResult:

@@ -38,7 +38,7 @@ def visible_subscriptions(session: AzureSession) -> list[Subscription]:
             for s in session.subscriptions().subscriptions.list()
         ]
     except AzureError as error:
-        raise translate(error, directory_id=session.directory_id, application_id=session.application_id) from None
+        raise translate(error, **session.refusal_context) from None
     return sorted(found, key=lambda s: s.subscription_id)
 
 

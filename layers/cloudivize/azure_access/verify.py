@@ -8,6 +8,7 @@ Read and write rights come from what the application itself can read about its r
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,29 +41,56 @@ WRITE_ACTIONS = (
 )
 EXPIRY_WARNING = timedelta(days=30)
 MAX_SUBSCRIPTION_WORKERS = 8
-ROTATE_HINT = "create a new client secret in Azure and send it with PATCH /connections/{id} (application_secret)"
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """How a credential type that expires is named and renewed (a federated credential does not expire)."""
+
+    check: str
+    noun: str
+    rotate: str
+    unknown: str | None  # what to do when the date is not known (Cloudivize knows its certificates' dates)
+
+
+EXPIRING = {
+    "secret": Expiring(
+        check="secret_expiry",
+        noun="The application secret",
+        rotate="create a new client secret in Azure and send it with PATCH /connections/{id} (application_secret)",
+        unknown="Cloudivize does not know when the application secret expires. Send secret_expires_at "
+        "(PATCH /connections/{id}) to be warned 30 days before.",
+    ),
+    "certificate": Expiring(
+        check="certificate_expiry",
+        noun="The certificate Cloudivize issued",
+        rotate="PATCH /connections/{id} with rotate_certificate: true and add the new certificate to the application",
+        unknown=None,
+    ),
+}
 
 
 def verify_azure(
     session: AzureSession,
     *,
     subscription_ids: list[str] | None,
-    secret_expires_at: datetime | None,
+    expires_at: datetime | None,
     now: datetime | None = None,
 ) -> Verification:
-    expiry = secret_expiry_check(secret_expires_at, now or datetime.now(UTC))
+    kind = session.sign_in_kind.kind
+    expiry = [expiry_check(kind, expires_at, now or datetime.now(UTC))] if kind in EXPIRING else []
     try:
         session.sign_in()
     except ClientAuthenticationError as refused:
         raise_if_transient(refused)  # Azure unreachable: 503, and nothing is stored
-        _, detail = credential_detail(refused, directory_id=session.directory_id, application_id=session.application_id)
-        return _result([Check(name="credential_accepted", ok=False, detail=detail), expiry])
+        _, detail = credential_detail(refused, **session.refusal_context)
+        return _result([Check(name="credential_accepted", ok=False, detail=detail), *expiry])
 
     accepted = Check(
         name="credential_accepted",
         ok=True,
         detail=f"Microsoft Entra ID signed Cloudivize in as application {session.application_id} "
-        f"(directory {session.directory_id}).",
+        f"(directory {session.directory_id}) {session.accepted()}.",
     )
     visible = visible_subscriptions(session)
     targets, invisible = select(visible, subscription_ids)
@@ -71,7 +99,7 @@ def verify_azure(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for role_checks in pool.map(lambda subscription: _role_checks(session, subscription), targets):
             checks += role_checks
-    return _result([*checks, expiry])
+    return _result([*checks, *expiry])
 
 
 def _result(checks: list[Check]) -> Verification:
@@ -125,7 +153,7 @@ def _role_checks(session: AzureSession, subscription: Subscription) -> list[Chec
     except AzureError as error:
         raise_if_transient(error)
         if isinstance(error, ClientAuthenticationError) and error.response is None:
-            raise translate(error, directory_id=session.directory_id, application_id=session.application_id) from None
+            raise translate(error, **session.refusal_context) from None
         code, detail = subscription_problem(error, sub, session.directory_id)
         if is_denied(error):
             detail = (
@@ -165,28 +193,30 @@ def _as_datetime(value: datetime | str | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-def secret_expiry_check(expires_at: datetime | str | None, now: datetime) -> Check:
-    """Fails once the secret has expired; warns (still ok) in the 30 days before."""
+def expiry_check(kind: str, expires_at: datetime | str | None, now: datetime) -> Check:
+    """Fails once the credential has expired; warns (still ok) in the 30 days before."""
+    expiring = EXPIRING[kind]
     when = _as_datetime(expires_at)
     if when is None:
         return Check(
-            name="secret_expiry",
+            name=expiring.check,
             ok=True,
             required=False,
-            detail="Cloudivize does not know when the application secret expires. Send secret_expires_at "
-            "(PATCH /connections/{id}) to be warned 30 days before.",
+            detail=expiring.unknown or f"{expiring.noun} has no known expiry.",
         )
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     day = when.date().isoformat()
+    noun = expiring.noun
     if when <= now:
-        return Check(name="secret_expiry", ok=False, detail=f"The application secret expired on {day}: {ROTATE_HINT}.")
+        return Check(name=expiring.check, ok=False, detail=f"{noun} expired on {day}: {expiring.rotate}.")
     left = when - now
     if left <= EXPIRY_WARNING:
         days = max(1, left.days)
         return Check(
-            name="secret_expiry",
+            name=expiring.check,
             ok=True,
-            detail=f"Warning: the application secret expires in {days} day(s), on {day}. Before then, {ROTATE_HINT}.",
+            detail=f"Warning: {noun[0].lower()}{noun[1:]} expires in {days} day(s), on {day}. Before then, "
+            f"{expiring.rotate}.",
         )
-    return Check(name="secret_expiry", ok=True, detail=f"The application secret is valid until {day}.")
+    return Check(name=expiring.check, ok=True, detail=f"{noun} is valid until {day}.")

@@ -6,7 +6,19 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from cloudivize.models.fields import (
     GUID_PATTERN,
@@ -21,6 +33,11 @@ from cloudivize.models.fields import (
 Provider = Literal["aws", "azure"]
 PROVIDERS: tuple[str, ...] = Provider.__args__
 ConnectionStatus = Literal["unverified", "verified", "failed"]
+# How Cloudivize signs in as a customer's Entra application, most recommended first (docs/architecture.md, "Azure
+# credentials"): its AWS identity token (no secret anywhere), a certificate it issued (the customer handles no
+# secret), or a client secret the customer made.
+AzureCredentialType = Literal["federated", "certificate", "secret"]
+AZURE_CREDENTIAL_TYPES: tuple[str, ...] = AzureCredentialType.__args__
 
 # Microsoft Entra ID generates client secrets of 16 to 64 characters (Microsoft Graph, passwordCredential
 # secretText); those it issues today have 40 (three characters, a digit, "Q~", 34 more), older ones 32 or 44.
@@ -111,28 +128,95 @@ class AzureConnectionCreate(_Strict):
                 {
                     "provider": "azure",
                     "name": "Subscriptions",
+                    "credential_type": "federated",
+                    "directory_id": "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
+                    "application_id": "1a2b3c4d-5e6f-4081-9223-b4c5d6e7f809",
+                    "subscription_ids": ["2b3c4d5e-6f70-4182-9334-c5d6e7f8091a"],
+                    "verify": False,
+                },
+                {
+                    "provider": "azure",
+                    "name": "Subscriptions (certificate)",
+                    "credential_type": "certificate",
+                    "directory_id": "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
+                    "application_id": "1a2b3c4d-5e6f-4081-9223-b4c5d6e7f809",
+                },
+                {
+                    "provider": "azure",
+                    "name": "Subscriptions (secret)",
                     "directory_id": "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
                     "application_id": "1a2b3c4d-5e6f-4081-9223-b4c5d6e7f809",
                     "application_secret": EXAMPLE_AZURE_SECRET,
                     "subscription_ids": ["2b3c4d5e-6f70-4182-9334-c5d6e7f8091a"],
                     "secret_expires_at": "2027-06-30T00:00:00Z",
                     "verify": False,
-                }
+                },
             ]
         }
     )
 
     provider: Literal["azure"]
     name: ConnectionName
+    credential_type: AzureCredentialType = Field(
+        default="secret",
+        description="federated: Cloudivize signs in with its AWS identity token, trusted by a federated credential "
+        "of the application (no secret; recommended). certificate: Cloudivize issues a certificate (the answer "
+        "carries it) for you to add to the application. secret: a client secret you send (the default)",
+    )
     # Sealed at rest, so kept out of reprs that debug logging may print.
     directory_id: Guid = Field(description="Microsoft Entra (Azure AD) directory (tenant) id", repr=False)
     application_id: Guid = Field(description="Application (client) id", repr=False)
-    application_secret: AzureSecret
+    application_secret: AzureSecret | None = Field(
+        default=None,
+        validate_default=True,  # required for credential_type secret: its validator says so, naming the field
+        description="secret only (and required there): the Value of a client secret (write-only)",
+    )
     subscription_ids: SubscriptionIds | None = Field(
         default=None, description="Default: every visible subscription", repr=False
     )
-    secret_expires_at: AwareTimestamp | None = Field(default=None, description="When the secret expires, if known")
-    verify: StrictBool = Field(default=True, description="Verify the connection live before storing it")
+    secret_expires_at: AwareTimestamp | None = Field(
+        default=None, description="secret only: when the secret expires, if known"
+    )
+    verify: StrictBool = Field(
+        default=True,
+        description="Verify the connection live before storing it. A certificate connection is verified once you "
+        "have added its certificate (POST /connections/{id}/verify), so it is stored unverified",
+    )
+
+    # Field validators, so that a refusal names the field (credential_type is validated before them).
+    @field_validator("application_secret")
+    @classmethod
+    def _secret_only_for_secrets(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        kind = info.data.get("credential_type")
+        if kind == "secret" and value is None:
+            raise ValueError("is required with credential_type secret (the default)")
+        if kind not in (None, "secret") and value is not None:
+            raise ValueError(f"does not apply to credential_type {kind}: Cloudivize holds no secret of yours for it")
+        return value
+
+    @field_validator("secret_expires_at")
+    @classmethod
+    def _expiry_only_for_secrets(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        kind = info.data.get("credential_type")
+        if kind not in (None, "secret") and value is not None:
+            raise ValueError(f"does not apply to credential_type {kind}: Cloudivize knows when its own expire")
+        return value
+
+    @field_validator("verify")
+    @classmethod
+    def _certificates_verify_later(cls, value: bool, info: ValidationInfo) -> bool:
+        if info.data.get("credential_type") == "certificate" and value:
+            raise ValueError(
+                "a certificate connection cannot be verified before its certificate is added to the application: "
+                "leave verify out (or send false), add the certificate, then POST /connections/{id}/verify"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _certificate_stored_unverified(self) -> AzureConnectionCreate:
+        if self.credential_type == "certificate":
+            self.verify = False  # the default (true) does not apply: nothing can accept the certificate yet
+        return self
 
 
 ConnectionCreate = Annotated[AwsConnectionCreate | AzureConnectionCreate, Field(discriminator="provider")]
@@ -154,7 +238,15 @@ class ConnectionPatch(_Strict):
     name: ConnectionName | None = None
     regions: AwsRegions | None = Field(default=None, description="AWS only")
     subscription_ids: SubscriptionIds | None = Field(default=None, description="Azure only")
-    application_secret: AzureSecret | None = Field(default=None, description="Azure only: rotate the secret")
+    application_secret: AzureSecret | None = Field(
+        default=None, description="Azure, credential_type secret only: rotate the secret"
+    )
+    rotate_certificate: StrictBool | None = Field(
+        default=None,
+        description="Azure, credential_type certificate only: true issues a new certificate (in the answer). "
+        "Cloudivize signs in with the new one once you have added it to the application, and with the previous "
+        "one until then",
+    )
     secret_expires_at: AwareTimestamp | None = Field(
         default=None,
         description="Azure only: when the secret expires. Left out, the known date is kept (also when rotating); "
@@ -169,14 +261,48 @@ class AwsDescriptors(BaseModel):
     regions: list[str] | None
 
 
+class GraphKeyCredential(BaseModel):
+    """The certificate as Microsoft Graph adds it to an application (``keyCredentials``, ``addKey``)."""
+
+    type: Literal["AsymmetricX509Cert"] = "AsymmetricX509Cert"
+    usage: Literal["Verify"] = "Verify"
+    key: str = Field(description="The certificate, DER, base64")
+    displayName: str  # noqa: N815 - Graph's field name
+
+
+class AzureCertificate(BaseModel):
+    """A certificate Cloudivize issued for a connection: public, to add to the application. Its private key never
+    leaves Cloudivize."""
+
+    pem: str = Field(description="The certificate (PEM): save it as a file for `az ad app credential reset --cert`")
+    thumbprint: str = Field(description="SHA-1 thumbprint, hex, as the Azure portal shows it")
+    thumbprint_sha256: str = Field(description="SHA-256 thumbprint, hex")
+    expires_at: datetime
+    key_credential: GraphKeyCredential
+    command: str = Field(description="The Azure CLI command that adds it to the application")
+
+
 class AzureDescriptors(BaseModel):
     directory_id: str
     application_id: str
     subscription_ids: list[str] | None
-    secret_hint: str = Field(
-        description="The secret's first 3 characters, as Azure shows them (its hint), to tell secrets apart"
+    credential_type: AzureCredentialType = "secret"
+    secret_hint: str | None = Field(
+        default=None,
+        description="secret only: the secret's first 3 characters, as Azure shows them (its hint), to tell "
+        "secrets apart",
     )
-    secret_expires_at: datetime | None
+    secret_expires_at: datetime | None = Field(
+        description="When the credential expires: the secret's (if known) or the newest certificate's"
+    )
+    certificate: AzureCertificate | None = Field(
+        default=None, description="certificate only: the newest certificate, to add to the application"
+    )
+    previous_certificate_thumbprint: str | None = Field(
+        default=None,
+        description="certificate only, after a rotation: the certificate Cloudivize still signs in with until the "
+        "new one is added. Remove it from the application once the connection verifies with the new one",
+    )
 
 
 class Connection(BaseModel):

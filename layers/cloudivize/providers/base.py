@@ -7,6 +7,7 @@ needs, opened for one request, never logged or stored. What a cloud cannot do an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -86,9 +87,15 @@ class Provider(Protocol):
         one connection per identity. Computed from the opened descriptors, which stay sealed at rest."""
 
     def patched(
-        self, descriptors: Any, patch: ConnectionPatch, *, secret_expires_at: datetime | None
+        self,
+        descriptors: Any,
+        patch: ConnectionPatch,
+        *,
+        secret_expires_at: datetime | None,
+        credentials: Callable[[], Any],
     ) -> PatchedConnection:
-        """The parts a patch changes, from the stored (opened) descriptors and the known secret expiry."""
+        """The parts a patch changes, from the stored (opened) descriptors, the known secret expiry and, when the
+        change needs them (a certificate rotation keeps the newest key), the stored credentials opened on call."""
 
     def view(self, descriptors: Any, *, regions: list[str] | None, secret_expires_at: datetime | None) -> BaseModel:
         """How the API shows a connection's descriptors (never a secret)."""

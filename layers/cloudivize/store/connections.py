@@ -115,6 +115,11 @@ class ConnectionStore:
         item = self._table.get(connection_key(self._tenant_id, connection_id))
         return self._record(item) if item is not None else None
 
+    def credentials(self, connection_id: str) -> dict[str, Any]:
+        """The connection's credentials, opened (empty when it has none or is gone)."""
+        item = self._table.get(connection_key(self._tenant_id, connection_id))
+        return self._open(item, CONNECTION_CREDENTIALS) if item is not None else {}
+
     def page(self, limit: int, token: str | None) -> tuple[list[ConnectionRecord], str | None]:
         """Raises ``repository.BadPageToken`` for a token this listing did not issue."""
         page = self._table.page(tenant_partition(self._tenant_id), CONNECTION_PREFIX, limit, token)
