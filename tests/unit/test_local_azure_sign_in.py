@@ -4,6 +4,7 @@ signed by an issuer served here on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import threading
@@ -52,6 +53,12 @@ def pem_of(key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ) + certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def key_credential(certificate: x509.Certificate, **fields: str) -> dict[str, str]:
+    """A keyCredential as a Graph request gives it: the certificate's DER in base64."""
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return {"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.b64encode(der).decode()} | fields
 
 
 @pytest.fixture
@@ -224,9 +231,7 @@ def test_a_ps256_assertion_naming_the_certificate_by_its_sha256_thumbprint_is_ac
         ({"aud": "https://login.microsoftonline.com/elsewhere/oauth2/v2.0/token"}, "AADSTS700027"),
     ],
 )
-def test_a_certificate_assertion_out_of_its_time_range_or_for_another_endpoint_is_refused(
-    fake, server, claims, code
-):
+def test_a_certificate_assertion_out_of_its_time_range_or_for_another_endpoint_is_refused(fake, server, claims, code):
     key, certificate = key_and_certificate()
     fake.applications[APPLICATION].add_certificate(certificate)
 
@@ -246,13 +251,11 @@ def test_a_certificate_registered_through_graph_is_then_accepted(fake, server):
                                        **options(server))  # fmt: skip
     with pytest.raises(ClientAuthenticationError, match="AADSTS700027"):
         credential.get_token(arm_scope(server))
-    der = certificate.public_bytes(serialization.Encoding.DER)
     token = graph_token(server)
     object_id = fake.applications[APPLICATION].object_id
 
-    patched = graph(server, "PATCH", f"/applications(appId='{APPLICATION}')", token, {"keyCredentials": [
-        {"type": "AsymmetricX509Cert", "usage": "Verify", "key": jwt.utils.base64.b64encode(der).decode(),
-         "displayName": "CN=Cloudivize"}]})  # fmt: skip
+    patched = graph(server, "PATCH", f"/applications(appId='{APPLICATION}')", token,
+                    {"keyCredentials": [key_credential(certificate, displayName="CN=Cloudivize")]})  # fmt: skip
     read = graph(server, "GET", f"/applications/{object_id}", token)
 
     assert (patched.status_code, patched.content) == (204, b"")
@@ -271,10 +274,9 @@ def test_a_patch_replaces_the_key_credentials(fake, server):
     _, old = key_and_certificate("old")
     _, new = key_and_certificate("new")
     fake.applications[APPLICATION].add_certificate(old)
-    der = new.public_bytes(serialization.Encoding.DER)
 
-    patched = graph(server, "PATCH", f"/applications(appId='{APPLICATION}')", graph_token(server), {"keyCredentials": [
-        {"type": "AsymmetricX509Cert", "usage": "Verify", "key": jwt.utils.base64.b64encode(der).decode()}]})  # fmt: skip
+    patched = graph(server, "PATCH", f"/applications(appId='{APPLICATION}')", graph_token(server),
+                    {"keyCredentials": [key_credential(new)]})  # fmt: skip
 
     assert patched.status_code == 204
     assert [k.certificate for k in fake.applications[APPLICATION].keys] == [new]
@@ -291,12 +293,10 @@ def test_add_key_with_a_proof_signed_by_a_registered_certificate_adds_a_usable_c
     next_key, upcoming = key_and_certificate("next")
     application = fake.applications[APPLICATION]
     application.add_certificate(current)
-    der = upcoming.public_bytes(serialization.Encoding.DER)
 
-    added = graph(server, "POST", f"/applications/{application.object_id}/addKey", graph_token(server), {
-        "keyCredential": {"type": "AsymmetricX509Cert", "usage": "Verify",
-                          "key": jwt.utils.base64.b64encode(der).decode(), "displayName": "next"},
-        "passwordCredential": None, "proof": add_key_proof(current_key, application.object_id)})  # fmt: skip
+    added = graph(server, "POST", f"/applications/{application.object_id}/addKey", graph_token(server),
+                  {"keyCredential": key_credential(upcoming, displayName="next"), "passwordCredential": None,
+                   "proof": add_key_proof(current_key, application.object_id)})  # fmt: skip
 
     assert added.status_code == 200, added.text
     assert added.json()["displayName"] == "next" and added.json()["type"] == "AsymmetricX509Cert"
@@ -322,12 +322,10 @@ def test_add_key_with_an_invalid_proof_is_refused_and_adds_nothing(fake, server,
     _, upcoming = key_and_certificate("next")
     application = fake.applications[APPLICATION]
     application.add_certificate(registered)
-    der = upcoming.public_bytes(serialization.Encoding.DER)
 
-    refused = graph(server, "POST", f"/applications/{application.object_id}/addKey", graph_token(server), {
-        "keyCredential": {"type": "AsymmetricX509Cert", "usage": "Verify",
-                          "key": jwt.utils.base64.b64encode(der).decode()},
-        "proof": proof_of(registered_key, stranger_key, application.object_id)})  # fmt: skip
+    refused = graph(server, "POST", f"/applications/{application.object_id}/addKey", graph_token(server),
+                    {"keyCredential": key_credential(upcoming),
+                     "proof": proof_of(registered_key, stranger_key, application.object_id)})  # fmt: skip
 
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "Request_BadRequest"
