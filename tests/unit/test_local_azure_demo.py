@@ -3,12 +3,14 @@ stack adds once it knows the demo organization's audience, exercised with the re
 
 from __future__ import annotations
 
+import datetime
 import re
 import socket
 import ssl
 
 import pytest
 import requests
+from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientAssertionCredential, ClientSecretCredential
 from cryptography import x509
 
@@ -146,3 +148,18 @@ def test_an_application_has_at_most_20_federated_credentials_with_distinct_names
     with pytest.raises(ValueError, match="already exists"):
         fake.applications[info.application_id].federated.pop()
         fake.add_federated_credential(info.application_id, "credential-0", "https://issuer.example", "other", "a")
+
+
+def test_a_secret_past_its_end_date_is_refused_as_expired_and_a_new_one_signs_in(demo):
+    fake, info, server = demo
+    application = fake.applications[info.application_id]
+    application.passwords[0].end = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
+    scope = f"{server.url}/.default"
+
+    with pytest.raises(ClientAuthenticationError, match="AADSTS7000222"):
+        ClientSecretCredential(info.directory_id, info.application_id, info.application_secret,
+                               **sign_in_options(server)).get_token(scope)  # fmt: skip
+    rotated = application.add_secret()
+    credential = ClientSecretCredential(info.directory_id, info.application_id, rotated, **sign_in_options(server))
+
+    assert credential.get_token(scope).token in fake.tokens

@@ -30,6 +30,8 @@ class FakeAzure(AzureState):
         parts = urlsplit(url)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        # One request at a time: state changes (power, tags, keys) stay consistent. A federated sign-in fetches its
+        # issuer's keys under the lock; the issuer is never this server, so that cannot wait on itself.
         with self.lock:
             if found := re.fullmatch(r"/([^/]+)/v2\.0/\.well-known/openid-configuration", parts.path):
                 return self.entra.openid_configuration(found[1])
