@@ -1,5 +1,5 @@
 """Azure through the real SDK over real HTTPS: a local fake of Entra ID and Resource Manager with a certificate
-made here, trusted through REQUESTS_CA_BUNDLE, and Cloudivize pointed at it the way an operator points it at a
+made at start, trusted through REQUESTS_CA_BUNDLE, and Cloudivize pointed at it the way an operator points it at a
 sovereign cloud (AZURE_AUTHORITY_HOST, AZURE_RESOURCE_MANAGER_URL).
 
 The handlers run in this process (tests.utils.call_api over moto); only Azure is on the wire.
@@ -17,8 +17,8 @@ from tests.azure_fake import (
     SUB_A,
     TAG_CONTRIBUTOR,
     VM_CONTRIBUTOR,
+    AzureServer,
     FakeAzure,
-    FakeAzureServer,
     clear_azure_caches,
     point_azure_at,
 )
@@ -41,7 +41,7 @@ BODY = {
 def server(tmp_path, monkeypatch):
     fake = FakeAzure()
     fake.subscriptions[SUB_A].permissions = [READER, VM_CONTRIBUTOR, TAG_CONTRIBUTOR]
-    with FakeAzureServer(fake, tmp_path) as running:
+    with AzureServer(fake, tmp_path) as running:
         point_azure_at(monkeypatch, running.url, running.url)
         yield running
     clear_azure_caches()

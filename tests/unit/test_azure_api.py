@@ -1,7 +1,8 @@
 """Azure connections end to end through the handlers, the Azure SDK answered by a fake through its transport.
 
-The fake (tests/azure_fake.py) plays Microsoft Entra ID and Resource Manager: AADSTS sign-in errors, ARM error
-codes, throttling, and RBAC enforced from each subscription's role permissions.
+The fake (tests/azure_fake.py: the local stack's demo Azure with the tests' content) plays Microsoft Entra ID and
+Resource Manager: AADSTS sign-in errors, ARM error codes, throttling, and RBAC enforced from each subscription's
+role permissions.
 """
 
 import json

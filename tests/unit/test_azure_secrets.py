@@ -192,7 +192,7 @@ def test_a_verified_rotation_checks_the_expiry_it_stores(azure, cloud):
     """The rotation's live verification and later ones judge the same date: the one kept."""
     soon = days_from_now(10)
     created = create(secret_expires_at=soon).json()
-    azure.applications[APPLICATION_ID] = ROTATED  # the customer added the new secret in Entra
+    azure.applications[APPLICATION_ID].add_secret(ROTATED)  # the customer added the new secret in Entra
 
     rotated = patch(created["id"], version=1, application_secret=ROTATED)
     verification = call_api("POST", f"/connections/{created['id']}/verify", claims=ANA)
@@ -205,7 +205,7 @@ def test_a_verified_rotation_checks_the_expiry_it_stores(azure, cloud):
 
 def test_a_verified_rotation_after_the_known_date_is_not_refused_for_the_old_secrets_date(azure, cloud):
     created = create(secret_expires_at=days_from_now(-3)).json()
-    azure.applications[APPLICATION_ID] = ROTATED
+    azure.applications[APPLICATION_ID].add_secret(ROTATED)
 
     rotated = patch(created["id"], version=1, application_secret=ROTATED)
     verification = call_api("POST", f"/connections/{created['id']}/verify", claims=ANA)
