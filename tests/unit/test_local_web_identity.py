@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from infrastructure.local.aws.emulator import ACCOUNT_ID, DEFAULT_REGION, aws_client
+from infrastructure.local.aws.provisioning import provision
 
 CUSTOMER_ACCOUNT = "210987654321"
 AUDIENCE = "api://cloudivize/organizations/org-1"
@@ -231,3 +232,19 @@ def test_disabling_stops_the_tokens_and_enabling_again_keeps_the_issuer(endpoint
     assert again == issuer
     token = sts.get_web_identity_token(Audience=[AUDIENCE], SigningAlgorithm="RS256")["WebIdentityToken"]
     assert jwt.decode(token, options={"verify_signature": False})["iss"] == issuer
+
+
+def test_provisioning_enables_the_stack_account_and_records_its_issuer_for_the_customer_access_role(endpoint):
+    resources = provision(endpoint, DEFAULT_REGION)
+    assumed = client("sts", endpoint).assume_role(
+        RoleArn=resources.customer_access_role_arn, RoleSessionName="Cloudivize-Broker"
+    )
+    sts = client("sts", endpoint, assumed["Credentials"])
+
+    token = sts.get_web_identity_token(Audience=[AUDIENCE], DurationSeconds=300, SigningAlgorithm="RS256")
+    claims = jwt.decode(token["WebIdentityToken"], options={"verify_signature": False})
+    info = client("iam", endpoint).get_outbound_web_identity_federation_info()
+
+    assert ISSUER.match(resources.web_identity_issuer)["endpoint"] == endpoint
+    assert (info["IssuerIdentifier"], info["JwtVendingEnabled"]) == (resources.web_identity_issuer, True)
+    assert (claims["iss"], claims["sub"]) == (resources.web_identity_issuer, resources.customer_access_role_arn)
