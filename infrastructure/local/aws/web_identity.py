@@ -202,7 +202,7 @@ def public_routes(app: WsgiApp, keys: SigningKeys) -> WsgiApp:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(ISSUER_PATH_PREFIX):
             return app(environ, start_response)
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        if environ.get("REQUEST_METHOD") != "GET":
             return answer(start_response, "405 Method Not Allowed", {"message": "GET only."})
         for federation in _federations():
             issuer_path = ISSUER_PATH_PREFIX + federation.issuer.rsplit("/", 1)[-1]
@@ -228,7 +228,8 @@ def outbound_federation_enforced(endpoint_url: str) -> Iterator[SigningKeys]:
             setattr(self.backend, _STATE_ATTRIBUTE, federation)
         elif federation.enabled:
             raise FeatureEnabled()
-        federation.enabled = True
+        else:  # enabled again after a disabling: the same issuer, so customers' trust in it still holds
+            federation.enabled = True
         return ActionResult({"IssuerIdentifier": federation.issuer})
 
     def get_info(self: IamResponse) -> ActionResult:
