@@ -34,7 +34,10 @@ def test_the_file_has_the_documented_flat_keys_and_reads_back(tmp_path):
     INFO.write(path)
 
     data = json.loads(path.read_text())
-    assert DESIGN_KEYS | {"table_name", "field_key_arn", "table_key_arn", "demo_role_arn"} <= data.keys()
+    assert DESIGN_KEYS | {"table_name", "field_key_arn", "table_key_arn", "demo_role_arn", "web_identity_issuer"} <= (
+        data.keys()
+    )
+    assert data["web_identity_issuer"] == RESOURCES.web_identity_issuer
     assert read_stack_info(path) == INFO
 
 

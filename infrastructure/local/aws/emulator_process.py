@@ -12,9 +12,11 @@ every call made with their sessions (``permission_enforcement``), an empty Cloud
 app clients' write attributes (``write_attributes``), and what Cognito's managed login does inside the pool
 (``federation``: federated users, tokens for a user the local managed login signed in, the ``identities`` claim,
 ``RevokeToken``); and it serializes DynamoDB's answers without moto's alias search (``dynamodb_results``), the
-emulator's largest cost per request. Then it binds (PORT 0: a free port), tells the stack its endpoint over the link
-(``child_process``; or why it could not bind), and serves until the stack closes the link. All state is in memory:
-it ends with the process.
+emulator's largest cost per request. Then it binds (PORT 0: a free port) and adds IAM's outbound identity federation
+(``web_identity``: the account's issuer, ``sts:GetWebIdentityToken``'s signed JWTs, the issuer's discovery document
+and JWKS), whose issuer URLs need the bound endpoint; it tells the stack that endpoint over the link
+(``child_process``; or why it could not bind), and serves until the stack closes the link. All state is in memory,
+the signing keys included: it ends with the process.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def main(argv: list[str]) -> int:
         from infrastructure.local.aws.federation import federation_enforced, internal_routes
         from infrastructure.local.aws.permission_enforcement import permission_policies_enforced
         from infrastructure.local.aws.trust_enforcement import trust_policies_enforced
+        from infrastructure.local.aws.web_identity import outbound_federation_enforced, public_routes
         from infrastructure.local.aws.write_attributes import client_write_attributes_enforced
 
         if account_id != DEFAULT_ACCOUNT_ID:
@@ -71,19 +74,22 @@ def main(argv: list[str]) -> int:
             except OSError as error:
                 send_to_stack(connection, {"error": f"cannot listen on {host}:{port} ({error.strerror})"})
                 return 1
+            bound_host, bound_port = listener.getsockname()[:2]
+            endpoint_url = f"http://{bound_host}:{bound_port}"
+            # Issuers are URLs of this endpoint, so the rule waits for the bound port.
+            signing_keys = rules.enter_context(outbound_federation_enforced(endpoint_url))
             with listener:  # werkzeug serves a duplicate of it (as ThreadedMotoServer would, but bound here)
                 server = make_server(
                     host,
-                    listener.getsockname()[1],
-                    internal_routes(DomainDispatcherApplication(create_backend_app)),
+                    bound_port,
+                    public_routes(internal_routes(DomainDispatcherApplication(create_backend_app)), signing_keys),
                     threaded=True,
                     request_handler=MotoRequestHandler,
                     fd=listener.fileno(),
                 )
             serving = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
             serving.start()
-            bound_host, bound_port = server.server_address[:2]
-            send_to_stack(connection, {"endpoint_url": f"http://{bound_host}:{bound_port}"})
+            send_to_stack(connection, {"endpoint_url": endpoint_url})
             while receive_from_stack(connection) is not None:
                 pass  # the stack sends nothing more: it only closes the link
             server.shutdown()

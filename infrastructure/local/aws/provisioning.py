@@ -40,6 +40,9 @@ class AwsResources:
     field_key_arn: str
     customer_access_role_arn: str
     onboarding_template_url: str
+    # The account's outbound identity federation issuer: the ``iss`` of the customer-access role's web identity
+    # tokens, which a customer's Entra federated credential names.
+    web_identity_issuer: str
 
     @property
     def issuer(self) -> str:
@@ -73,7 +76,8 @@ class HostedSignIn:
 
 
 def provision(endpoint_url: str, region: str, sign_in: HostedSignIn | None = None) -> AwsResources:
-    """Create the stack's keys, tables, user pool and app client, customer-access role and onboarding template.
+    """Create the stack's keys, tables, user pool and app client, customer-access role and onboarding template,
+    and enable the account's outbound identity federation.
 
     ``sign_in``: the app client's OAuth settings and the Amazon provider, for the managed login (the local stack
     always gives it; tests of the API alone need neither)."""
@@ -89,6 +93,8 @@ def provision(endpoint_url: str, region: str, sign_in: HostedSignIn | None = Non
     user_pool_id, client_id = _create_user_pool(client("cognito-idp"), sign_in)
     customer_access_role_arn = _create_customer_access_role(client("iam"), account_id)
     onboarding_template_url = _publish_onboarding_template(client("s3"), endpoint_url, region, account_id)
+    # Once per account, as an administrator enables it in AWS (the emulator's state starts empty at each run).
+    web_identity_issuer = client("iam").enable_outbound_web_identity_federation()["IssuerIdentifier"]
     return AwsResources(
         aws_endpoint_url=endpoint_url,
         region=region,
@@ -102,6 +108,7 @@ def provision(endpoint_url: str, region: str, sign_in: HostedSignIn | None = Non
         field_key_arn=field_key_arn,
         customer_access_role_arn=customer_access_role_arn,
         onboarding_template_url=onboarding_template_url,
+        web_identity_issuer=web_identity_issuer,
     )
 
 
