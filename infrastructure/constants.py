@@ -50,6 +50,14 @@ CUSTOMER_SESSION_NAME = "Cloudivize-Session"  # what customers see in CloudTrail
 # Which Azure cloud the functions call (cloudivize.config.AzureSettings reads them); unset: the public cloud.
 ENV_AZURE_AUTHORITY_HOST = "AZURE_AUTHORITY_HOST"  # azure-identity's own variable
 ENV_AZURE_RESOURCE_MANAGER_URL = "AZURE_RESOURCE_MANAGER_URL"
+# Azure federated credentials (AWS IAM outbound identity federation): Cloudivize's principal mints a short-lived
+# JWT with sts:GetWebIdentityToken and presents it to Entra. The issuer is the account's (the stack enables the
+# feature and reads it); the audience is one per Cloudivize organization, under this prefix (it plays the part of
+# the External ID). The principal's policy allows only tokens with this prefix, lifetime and algorithm.
+ENV_AZURE_FEDERATION_ISSUER = "AZURE_FEDERATION_ISSUER"
+AZURE_FEDERATION_AUDIENCE_PREFIX = "api://cloudivize/organizations/"
+WEB_IDENTITY_TOKEN_SECONDS = 300
+WEB_IDENTITY_SIGNING_ALGORITHM = "RS256"
 # Which browser origins may read the API's responses, and what they may send and read (resources.CorsPolicy;
 # cloudivize.config.CorsSettings reads them). Lists are comma-separated; unset: no CORS headers.
 ENV_CORS_ALLOWED_ORIGINS = "CORS_ALLOWED_ORIGINS"

@@ -5,6 +5,9 @@
   Only the functions whose access includes ``ASSUME_CUSTOMER_ROLE`` may assume it; from that session they
   assume the customer's role. Its own policy lets it open sessions in other accounts only as
   ``Cloudivize-Session`` and only with an External ID, and never into a role of Cloudivize's own account.
+  It is also the subject of the web identity tokens Cloudivize presents to customers' Entra applications
+  (Azure federated credentials): it alone may mint them, and only for Cloudivize organization audiences, for at
+  most ``WEB_IDENTITY_TOKEN_SECONDS``, signed with ``WEB_IDENTITY_SIGNING_ALGORITHM``, and without tags.
 * **The onboarding template** is the generic CloudFormation template customers deploy (the same file the API
   answers), published in a bucket of the stack so that a quick-create console link (``templateURL=``) can
   read it. Only the ``onboarding/`` prefix is public, read-only; ACLs are disabled; TLS is enforced.
@@ -30,6 +33,9 @@ from infrastructure import constants, resources
 # signed-in user in it (SetSourceIdentity) and tag it (TagSession). The customer's trust policy allows the same.
 CUSTOMER_ROLE_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
 MAX_SESSION_DURATION = Duration.hours(1)  # role chaining caps sessions at 1 h anyway
+# Minting web identity tokens (AWS IAM outbound identity federation). Not sts:TagGetWebIdentityToken: Cloudivize's
+# tokens carry no tags, so no caller can add claims a customer's federated credential might match on.
+WEB_IDENTITY_TOKEN_ACTIONS = ("sts:GetWebIdentityToken",)
 
 PUBLIC_PREFIX = resources.ONBOARDING_PUBLIC_PREFIX
 TEMPLATE_CONTENT_TYPE = resources.ONBOARDING_TEMPLATE_CONTENT_TYPE
@@ -66,6 +72,27 @@ def nag_flatten(value: Any) -> str:
     if isinstance(value, dict) and "Ref" in value:
         return f"<{nag_flatten(value['Ref'])}>"
     return json.dumps(value, separators=(",", ":"))
+
+
+def web_identity_token_statement() -> iam.PolicyStatement:
+    """Minting Cloudivize's web identity tokens: the one statement that allows sts:GetWebIdentityToken.
+
+    The audience is multivalued (a request may ask for up to 10), hence ``ForAllValues``: every audience asked for
+    must be a Cloudivize organization's. ``ForAllValues`` also holds when the key is absent, so ``Null`` requires it.
+    """
+    return iam.PolicyStatement(
+        sid="CloudivizeOrganizationTokensOnly",
+        actions=list(WEB_IDENTITY_TOKEN_ACTIONS),
+        resources=["*"],  # the action has no resource type
+        conditions={
+            "ForAllValues:StringLike": {
+                "sts:IdentityTokenAudience": f"{constants.AZURE_FEDERATION_AUDIENCE_PREFIX}*",
+            },
+            "Null": {"sts:IdentityTokenAudience": "false"},
+            "NumericLessThanEquals": {"sts:DurationSeconds": constants.WEB_IDENTITY_TOKEN_SECONDS},
+            "StringEquals": {"sts:SigningAlgorithm": constants.WEB_IDENTITY_SIGNING_ALGORITHM},
+        },
+    )
 
 
 @jsii.implements(iam.IAssumeRolePrincipal)
@@ -126,7 +153,8 @@ class CustomerAccess(Construct):
                             resources=[own_account_roles],
                         ),
                     ]
-                )
+                ),
+                "MintWebIdentityTokens": iam.PolicyDocument(statements=[web_identity_token_statement()]),
             },
         )
         Validations.of(self.role).acknowledge(
@@ -136,6 +164,16 @@ class CustomerAccess(Construct):
                 "not known at deploy time, each customer's role trusts this role with its own External ID; the "
                 "statement is limited to sts:AssumeRole/SetSourceIdentity/TagSession, session name "
                 f"{constants.CUSTOMER_SESSION_NAME}, an External ID present, and never this account's roles.",
+            )
+        )
+
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="Customer-access role (Cloudivize's principal): sts:GetWebIdentityToken has no resource type "
+                "(the token is of the caller itself); the statement allows only that action, only for audiences "
+                f"under {constants.AZURE_FEDERATION_AUDIENCE_PREFIX}, at most {constants.WEB_IDENTITY_TOKEN_SECONDS} "
+                f"s, signed {constants.WEB_IDENTITY_SIGNING_ALGORITHM}, and no tags.",
             )
         )
 

@@ -36,6 +36,7 @@ def function_environment(
     audit_table_name: str | None = None,
     audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
     invitation_sender: str | None = None,
+    azure_federation_issuer: str | None = None,
 ) -> dict[str, str]:
     """The variables ``cloudivize.config`` and Powertools read. A value given as None is left out."""
     optional = {
@@ -45,6 +46,9 @@ def function_environment(
         constants.ENV_ONBOARDING_TEMPLATE_URL: onboarding_template_url,
         constants.ENV_AZURE_AUTHORITY_HOST: azure.authority_host,
         constants.ENV_AZURE_RESOURCE_MANAGER_URL: azure.resource_manager_url,
+        # The account's outbound identity federation issuer (the ``iss`` of the principal's tokens): like the
+        # principal's ARN, no secret and no permission; onboarding shows it, the functions reaching Azure use it.
+        constants.ENV_AZURE_FEDERATION_ISSUER: azure_federation_issuer,
         # The function's routes (routes.route_policy); a trigger has none.
         constants.ENV_ROUTE_POLICY: route_policy,
         # Where the audit trail goes (every function that serves a route may add to it) and for how long.

@@ -48,6 +48,7 @@ class CloudivizeFunction(Construct):
         cors: CorsPolicy,
         audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
         invitation_sender: str | None = None,
+        azure_federation_issuer: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         grants.check_granted(spec.name, spec.access)
@@ -101,6 +102,7 @@ class CloudivizeFunction(Construct):
                 audit_table_name=data.audit_table.table_name if serves_routes else None,
                 audit_retention_days=audit_retention_days,
                 invitation_sender=sender,
+                azure_federation_issuer=azure_federation_issuer,
             ),
         )
 
@@ -155,6 +157,7 @@ class CloudivizeFunctions(Construct):
         audit_retention_days: int = constants.DEFAULT_AUDIT_RETENTION_DAYS,
         specs: Iterable[FunctionSpec] = FUNCTIONS.values(),
         invitation_sender: str | None = None,
+        azure_federation_issuer: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.by_name: dict[str, CloudivizeFunction] = {
@@ -171,6 +174,7 @@ class CloudivizeFunctions(Construct):
                 cors=cors,
                 audit_retention_days=audit_retention_days,
                 invitation_sender=invitation_sender,
+                azure_federation_issuer=azure_federation_issuer,
             )
             for spec in specs
         }

@@ -29,6 +29,7 @@ from infrastructure.function_environment import AzureCloud
 from infrastructure.functions import CloudivizeFunctions
 from infrastructure.layer_bundling import SharedLayer
 from infrastructure.observability import Observability
+from infrastructure.outbound_federation import OutboundFederation
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONSOLE_DIR = REPO_ROOT / "console"
@@ -159,6 +160,9 @@ class CloudivizeStack(Stack):
         customer_access = CustomerAccess(
             self, "CustomerAccess", role_name=resources.customer_access_role_name(config.stack_name)
         )
+        # The account's outbound identity federation (Azure federated credentials): enabled, and its issuer read,
+        # before the functions, which carry the issuer (so CloudFormation creates them after it).
+        federation = OutboundFederation(self, "OutboundFederation")
         onboarding = OnboardingTemplate(
             self, "OnboardingTemplate", template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE
         )
@@ -185,6 +189,7 @@ class CloudivizeStack(Stack):
             cors=config.api.cors,
             audit_retention_days=config.audit_retention_days,
             invitation_sender=config.invitation_sender,
+            azure_federation_issuer=federation.issuer,
         )
         auth = Auth(
             self,
@@ -207,7 +212,7 @@ class CloudivizeStack(Stack):
         )
 
         self.data, self.functions, self.auth, self.api, self.console = data, functions, auth, api, console
-        self.customer_access, self.onboarding = customer_access, onboarding
+        self.customer_access, self.onboarding, self.federation = customer_access, onboarding, federation
         Tags.of(self).add("service", constants.SERVICE_NAME)
 
         CfnOutput(
@@ -235,6 +240,13 @@ class CloudivizeStack(Stack):
             "CustomerAccessRoleArn",
             value=customer_access.role_arn,
             description="Cloudivize's principal: the principal ARN customers trust (with their External ID)",
+        )
+        CfnOutput(
+            self,
+            "AzureFederationIssuer",
+            value=federation.issuer,
+            description="Issuer of Cloudivize's web identity tokens (AWS IAM outbound identity federation): the "
+            "issuer customers name in their Entra application's federated credential",
         )
         CfnOutput(
             self,

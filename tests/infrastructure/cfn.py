@@ -47,6 +47,13 @@ def references(value: Any, logical_id: str) -> bool:
     return json.dumps({"Ref": logical_id}) in text or f'"Fn::GetAtt": ["{logical_id}"' in text
 
 
+def custom_resource_handler(stack: Any) -> Any:
+    """The singleton Lambda CDK adds (at stack level) for every AwsCustomResource of the stack."""
+    from infrastructure.outbound_federation import singleton_handler
+
+    return singleton_handler(stack)
+
+
 def bucket_deployment_handler(stack: Any) -> Any:
     """The singleton Lambda CDK adds (at stack level) for every BucketDeployment of the stack."""
     [handler] = [child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")]

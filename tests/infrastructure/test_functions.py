@@ -7,15 +7,18 @@ import pytest
 from infrastructure import constants
 from infrastructure.routes import FUNCTIONS
 
-from .cfn import bucket_deployment_handler
+from .cfn import bucket_deployment_handler, custom_resource_handler
 
 
 def test_every_function_spec_has_exactly_one_function(synth):
     assert set(synth.stack.functions.by_name) == set(FUNCTIONS)
     ours = {synth.logical_id(function.function) for function in synth.stack.functions}
-    # ... and the only other function is the handler of CDK's BucketDeployment (the onboarding template).
-    cdk_handler = synth.logical_id(bucket_deployment_handler(synth.stack))
-    assert set(synth.resources("AWS::Lambda::Function")) == ours | {cdk_handler}
+    # ... and the only others are CDK's handlers: of its BucketDeployment (the onboarding template) and of its
+    # AwsCustomResource (outbound identity federation).
+    cdk_handlers = {
+        synth.logical_id(handler(synth.stack)) for handler in (bucket_deployment_handler, custom_resource_handler)
+    }
+    assert set(synth.resources("AWS::Lambda::Function")) == ours | cdk_handlers
     assert len(ours) == len(FUNCTIONS)
 
 

@@ -15,7 +15,7 @@ from infrastructure.data import DataStore
 from infrastructure.functions import CloudivizeFunctions
 from infrastructure.routes import FUNCTIONS, ROUTES, Access, FunctionSpec
 
-from .cfn import as_list, iam_statements, references, role_statements
+from .cfn import as_list, custom_resource_handler, iam_statements, references, role_statements
 
 DATA_SERVICES = ("dynamodb:", "kms:")
 
@@ -65,13 +65,17 @@ def test_no_iam_statement_applies_data_actions_to_every_resource(synth):
             assert "*" not in json.dumps(statement.get("Resource")), logical_id
 
 
-def test_no_role_uses_an_aws_managed_policy_except_two_cdk_service_roles(synth):
-    # API Gateway's logging role, and the basic execution role of CDK's BucketDeployment handler.
+def test_no_role_uses_an_aws_managed_policy_except_three_cdk_service_roles(synth):
+    # API Gateway's logging role, and the basic execution roles of CDK's BucketDeployment and AwsCustomResource
+    # handlers.
     cloudwatch_role = synth.logical_id(synth.stack.api.rest_api.node.find_child("CloudWatchRole"))
     deployment_role = synth.logical_id(synth.stack.onboarding.deployment.handler_role)
+    custom_resource_role = synth.logical_id(custom_resource_handler(synth.stack).role)
+    basic_execution = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
     allowed = {
         cloudwatch_role: "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-        deployment_role: "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        deployment_role: basic_execution,
+        custom_resource_role: basic_execution,
     }
     for logical_id, role in synth.resources("AWS::IAM::Role").items():
         managed = [nag_flatten(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
@@ -188,11 +192,13 @@ def test_functions_write_only_their_own_log_group(synth):
         ], name
 
 
-def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_bucket_deployments(synth):
+def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_tokens_federation_and_the_bucket_deployments(synth):
     # Every allowed resource with a "*" anywhere in it (after joining its parts), and who may have it:
     # X-Ray's write API (no resource-level permissions) in the functions' default policies; the customer-access
-    # role into customers' roles (accounts unknown at deploy time); CDK's BucketDeployment handler reading the
-    # staged asset, writing the onboarding template's and the console's bucket objects, invalidating the console.
+    # role into customers' roles (accounts unknown at deploy time) and minting its own web identity tokens (no
+    # resource type); CDK's AwsCustomResource handler enabling outbound identity federation and reading its issuer
+    # (no resource type); CDK's BucketDeployment handler reading the staged asset, writing the onboarding
+    # template's and the console's bucket objects, invalidating the console.
     function_default_policies = {
         synth.logical_id(function.role.node.find_child("DefaultPolicy")) for function in synth.stack.functions
     }
@@ -204,6 +210,11 @@ def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_bucke
     console_bucket = synth.logical_id(synth.stack.console.bucket)
     asset_objects = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
     invalidation = {"cloudfront:GetInvalidation", "cloudfront:CreateInvalidation"}
+    federation = synth.stack.federation
+    federation_policies = {
+        synth.logical_id(resource.node.find_child("CustomResourcePolicy"))
+        for resource in (federation.enable, federation.issuer_reader)
+    }
 
     found = set()
     for logical_id, statement in iam_statements(synth.template):
@@ -217,10 +228,20 @@ def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_bucke
                 assert resource == "*", logical_id
                 assert actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, logical_id
                 found.add("x-ray")
+            elif logical_id == customer_access_role and resource == "*":
+                assert actions == {"sts:GetWebIdentityToken"}, actions
+                found.add("web identity tokens")
             elif logical_id == customer_access_role:
                 assert resource == "arn:<AWS::Partition>:iam::*:role/*"
                 assert actions == {"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"}
                 found.add("customer roles")
+            elif logical_id in federation_policies:
+                assert resource == "*", resource
+                assert len(actions) == 1 and actions < {
+                    "iam:EnableOutboundWebIdentityFederation",
+                    "iam:GetOutboundWebIdentityFederationInfo",
+                }, actions
+                found.add("outbound federation")
             elif logical_id == deployment_policy and resource == "*":
                 # The console's deployment invalidates its distribution (no resource-level permission).
                 assert actions == invalidation, actions
@@ -234,6 +255,8 @@ def test_a_wildcard_resource_appears_only_for_x_ray_customer_roles_and_the_bucke
     assert found == {
         "x-ray",
         "customer roles",
+        "web identity tokens",
+        "outbound federation",
         "invalidation",
         asset_objects,
         f"<{template_bucket}.Arn>/*",

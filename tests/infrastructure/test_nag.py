@@ -11,7 +11,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from infrastructure.routes import FUNCTIONS
 
-from .cfn import bucket_deployment_handler
+from .cfn import bucket_deployment_handler, custom_resource_handler
 
 
 def _acknowledgements(app: App) -> dict[tuple[str, str], str]:
@@ -50,6 +50,20 @@ def test_acknowledgements_are_exactly_the_reviewed_ones_each_with_a_reason(synth
 
     # Cloudivize's principal may assume roles in any account (customers' accounts are unknown at deploy time).
     expected.add((f"{stack}/CustomerAccess/Role", "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/*]"))
+    # ... and mint its own web identity tokens (the action has no resource type).
+    expected.add((f"{stack}/CustomerAccess/Role", "AwsSolutions-IAM5[Resource::*]"))
+    # CDK's AwsCustomResource handler (a singleton at stack level) enabling outbound identity federation and reading
+    # its issuer: two IAM actions without a resource type, and the managed basic execution policy CDK attaches.
+    expected |= {
+        (f"{stack}/OutboundFederation/{call}/CustomResourcePolicy", "AwsSolutions-IAM5[Resource::*]")
+        for call in ("Enable", "Issuer")
+    }
+    expected.add(
+        (
+            f"{custom_resource_handler(synth.stack).node.path}/ServiceRole",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        )
+    )
     # The onboarding template is public (onboarding/* only) for customers' CloudFormation.
     expected.add((f"{stack}/OnboardingTemplate/Bucket", "AwsSolutions-S2"))
     # CDK's BucketDeployment handler (a singleton at stack level) that publishes the template.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from infrastructure import constants
 from infrastructure.stack import (
     CTX_CALLBACK_URLS,
     CTX_DOMAIN_PREFIX,
@@ -57,14 +58,17 @@ def test_invalid_numbers_in_context_are_not_silently_accepted(value):
         build_app(context={"aws:cdk:bundling-stacks": [], "cloudivize:throttleRateLimit": value})
 
 
+# Which Azure cloud (the federation issuer is the account's, not the cloud's: test_outbound_federation.py).
+AZURE_CLOUD_VARIABLES = (constants.ENV_AZURE_AUTHORITY_HOST, constants.ENV_AZURE_RESOURCE_MANAGER_URL)
+
+
 def _azure_variables(template: dict) -> list[dict]:
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    cloudivize = [f for f in functions if "POWERTOOLS_SERVICE_NAME" in f["Properties"]["Environment"]["Variables"]]
+    # CDK's own handlers have no Environment, or not ours.
+    variables = [f["Properties"].get("Environment", {}).get("Variables", {}) for f in functions]
+    cloudivize = [v for v in variables if "POWERTOOLS_SERVICE_NAME" in v]
     assert cloudivize
-    return [
-        {k: v for k, v in f["Properties"]["Environment"]["Variables"].items() if k.startswith("AZURE_")}
-        for f in cloudivize
-    ]
+    return [{k: v for k, v in each.items() if k in AZURE_CLOUD_VARIABLES} for each in cloudivize]
 
 
 def test_functions_call_the_azure_public_cloud_unless_a_sovereign_cloud_is_configured(synth, tmp_path):
