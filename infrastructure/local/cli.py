@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,8 @@ DEFAULT_AWS_PORT = 4566
 DEFAULT_AUTH_PORT = 8331  # the managed login: the Cognito domain's stand-in
 DEFAULT_AMAZON_PORT = 8332  # the Login with Amazon stand-in
 DEFAULT_CONSOLE_PORT = 8333
+DEFAULT_AZURE_PORT = 8334  # the demo Azure: Entra ID, Resource Manager and Graph over HTTPS
+REAL_AZURE_VARIABLE = "CLOUDIVIZE_REAL_AZURE"  # "1": as --real-azure
 
 EXIT_NO_STACK = 1  # no running stack to talk to, or none could be started
 EXIT_USAGE = 2  # argparse's code for a bad command line; also a request the caller must fix
@@ -61,6 +64,8 @@ def _run(args: argparse.Namespace) -> int:
             region=args.region,
             info_file=args.info_file,
             allowed_origins=tuple(args.allowed_origin),
+            azure_port=args.azure_port,
+            real_azure=args.real_azure or os.environ.get(REAL_AZURE_VARIABLE) == "1",
         )
     )
 
@@ -111,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--auth-port", type=int, default=DEFAULT_AUTH_PORT, help="the managed login; 0 picks a free port")
     run.add_argument("--amazon-port", type=int, default=DEFAULT_AMAZON_PORT, help="the Login with Amazon stand-in")
     run.add_argument("--console-port", type=int, default=DEFAULT_CONSOLE_PORT, help="the web console")
+    run.add_argument("--azure-port", type=int, default=DEFAULT_AZURE_PORT, help="the demo Azure (HTTPS)")
+    run.add_argument(
+        "--real-azure",
+        action="store_true",
+        help=f"call the real Azure instead of the demo Azure (or set {REAL_AZURE_VARIABLE}=1)",
+    )
     run.add_argument("--host", default=LOOPBACK, help="address to listen on (default: loopback only)")
     run.add_argument("--region", default=DEFAULT_REGION)
     run.add_argument("--allowed-origin", action="append", default=[], help="a browser origin CORS allows, repeatable")

@@ -28,11 +28,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from infrastructure import constants
-from infrastructure.function_environment import function_environment
+from infrastructure.function_environment import AzureCloud, function_environment
 from infrastructure.local.aws.emulator import DUMMY_CREDENTIALS
 from infrastructure.local.aws.provisioning import AwsResources
 from infrastructure.local.child_process import ChildLost, ChildProcess
@@ -43,6 +44,7 @@ from infrastructure.routes import FUNCTIONS, ROUTES, FunctionSpec, route_policy
 
 __all__ = [
     "API_FUNCTIONS",
+    "AzureTarget",
     "ContainerLost",
     "ContainerPool",
     "FunctionError",
@@ -77,9 +79,30 @@ Handler = Callable[[dict[str, Any], Any], Any]
 DEFAULT_CORS = CorsPolicy(allowed_origins=DEFAULT_ALLOWED_ORIGINS)
 
 
-def handler_environment(resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS) -> dict[str, str]:
-    """The environment every function gets: the deployed functions' own, pointed at the emulator, plus what the
-    Lambda runtime itself provides (region, credentials) and what only the local stack needs."""
+@dataclass(frozen=True)
+class AzureTarget:
+    """Which Azure the local functions call: the demo Azure at ``url``, whose CA (``ca_file``) they alone trust, or,
+    with no ``url``, the real one (the public cloud: the Azure SDKs' defaults), where the local stack's issuer means
+    nothing, so federated credentials are not offered."""
+
+    url: str | None = None
+    ca_file: Path | None = None
+
+    @property
+    def real(self) -> bool:
+        return self.url is None
+
+
+REAL_AZURE = AzureTarget()
+
+
+def handler_environment(
+    resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS, azure: AzureTarget = REAL_AZURE
+) -> dict[str, str]:
+    """The environment every function gets: the deployed functions' own, pointed at the emulator (and the demo
+    Azure), plus what the Lambda runtime itself provides (region, credentials) and what only the local stack
+    needs."""
+    demo_azure = {"REQUESTS_CA_BUNDLE": str(azure.ca_file)} if azure.ca_file is not None else {}
     return {
         **function_environment(
             table_name=resources.table_name,
@@ -90,7 +113,10 @@ def handler_environment(resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS
             cors=cors,
             route_policy=route_policy(),  # every function's routes: one environment serves them all here
             audit_table_name=resources.audit_table_name,
+            azure=AzureCloud(authority_host=azure.url, resource_manager_url=azure.url),
+            azure_federation_issuer=None if azure.real else resources.web_identity_issuer,
         ),
+        **demo_azure,  # requests (under the Azure SDK) trusts the demo Azure's CA, and only it
         # Provided by the Lambda runtime.
         "AWS_REGION": resources.region,
         "AWS_DEFAULT_REGION": resources.region,
@@ -104,10 +130,12 @@ def handler_environment(resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS
     }
 
 
-def install_handler_environment(resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS) -> None:
+def install_handler_environment(
+    resources: AwsResources, cors: CorsPolicy = DEFAULT_CORS, azure: AzureTarget = REAL_AZURE
+) -> None:
     """Give this process the functions' environment. Call it before any handler module is imported:
     Powertools and the cached clients read the environment once."""
-    os.environ.update(handler_environment(resources, cors))
+    os.environ.update(handler_environment(resources, cors, azure))
 
 
 def load_function_module(spec: FunctionSpec) -> ModuleType:

@@ -97,7 +97,7 @@ def launch_local_stack(
     with output_file.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "infrastructure.local", "run", "--api-port", "0", "--aws-port", "0"]
-            + ["--auth-port", "0", "--amazon-port", "0", "--console-port", "0"]
+            + ["--auth-port", "0", "--amazon-port", "0", "--console-port", "0", "--azure-port", "0"]
             + ["--info-file", str(info_file), *arguments],
             cwd=REPO_ROOT,
             stdout=output,

@@ -31,6 +31,8 @@ class RunOptions:
     amazon_port: int = 0
     console_port: int = 0
     allowed_origins: tuple[str, ...] = ()  # none given: the default console dev origins
+    azure_port: int = 0
+    real_azure: bool = False  # the functions call the real Azure instead of the demo Azure
 
 
 def run_local_stack(options: RunOptions) -> int:
@@ -44,6 +46,8 @@ def run_local_stack(options: RunOptions) -> int:
         console_port=options.console_port,
         region=options.region,
         allowed_origins=options.allowed_origins or DEFAULT_ALLOWED_ORIGINS,
+        azure_port=options.azure_port,
+        real_azure=options.real_azure,
     )
     with stack, contextlib.ExitStack() as cleanup:
         if not stop.arrived():  # else a signal came during start-up: no banner for a stack that is going
@@ -134,6 +138,57 @@ Connect the demo AWS account, list its instances, re-check the connection:
   curl {auth} "{api}/connections/$CONNECTION/assets?type=ec2:instance"
   curl {auth} -X POST {api}/connections/$CONNECTION/verify
 
+{azure_banner(info, auth, api, read_id)}
 Add a user:  .venv/bin/python -m infrastructure.local users add EMAIL PASSWORD {info_option}
 Ctrl-C stops the stack.
+"""
+
+
+def azure_banner(info: StackInfo, auth: str, api: str, read_id: str) -> str:
+    """How to connect the demo subscription with each credential type (or that the real Azure is called)."""
+    azure = info.demo_azure
+    if azure is None:
+        return "Azure: the functions call the real Azure (--real-azure); federated credentials are not offered.\n"
+    ids = {"directory_id": azure["directory_id"], "application_id": azure["application_id"]}
+    ids["subscription_ids"] = [azure["subscription_id"]]
+
+    def body(name: str, credential_type: str, **extra: str) -> str:
+        fields = {"provider": "azure", "name": name, "credential_type": credential_type, **ids, **extra}
+        return json.dumps(fields, separators=(",", ":"))
+
+    ca, graph, app = shlex.quote(azure["ca_file"]), azure["graph_url"], azure["application_id"]
+    token_url = f"{azure['authority_url']}/{azure['directory_id']}/oauth2/v2.0/token"
+    create = f'curl -s {auth} -H "Content-Type: application/json" {api}/connections'
+    # A field of a JSON answer (nested names in order), as text: the banner's stand-in for jq.
+    field = (
+        "field() { .venv/bin/python -c 'import functools,json,sys; "
+        "v = functools.reduce(lambda v, k: v[k], sys.argv[1:], json.load(sys.stdin)); "
+        'print(v if isinstance(v, str) else json.dumps(v))\' "$@"; }'
+    )
+    graph_token = (
+        f"curl -s --cacert {ca} {token_url} -d grant_type=client_credentials -d client_id={app} \\\n"
+        f"    -d client_secret='{azure['application_secret']}' "
+        "--data-urlencode scope=https://graph.microsoft.com/.default | field access_token"
+    )
+    return f"""Demo Azure     {azure["authority_url"]}   (Entra ID, Resource Manager and Graph; CA {azure["ca_file"]})
+  directory {azure["directory_id"]}, application {app}, subscription {azure["subscription_id"]}
+  The application trusts the demo organization's federated credential, and has the secret
+  {azure["application_secret"]}.
+
+Connect the demo subscription, federated (no secret anywhere; GET /onboarding/azure shows what it trusts):
+  {field}
+  AZURE=$({create} -d '{body("Demo Azure", "federated")}' | field id)
+  curl {auth} "{api}/connections/$AZURE/assets?type=Microsoft.Compute/virtualMachines"
+
+With a certificate Cloudivize issues (the answer carries it): add it to the application as Microsoft Graph does
+(PATCH keyCredentials, which replaces the application's certificates), then verify:
+  CERTIFICATE=$({create} -d '{body("Demo Azure (certificate)", "certificate")}')
+  GRAPH_TOKEN=$({graph_token})
+  curl -s --cacert {ca} -X PATCH "{graph}/v1.0/applications(appId='{app}')" -H "Authorization: Bearer $GRAPH_TOKEN" \\
+    -H "Content-Type: application/json" \\
+    -d "{{\\"keyCredentials\\":[$(echo "$CERTIFICATE" | field azure certificate key_credential)]}}"
+  curl {auth} -X POST {api}/connections/$(echo "$CERTIFICATE" | field id)/verify
+
+With the secret:
+  {create} -d '{body("Demo Azure (secret)", "secret", application_secret=azure["application_secret"])}'
 """

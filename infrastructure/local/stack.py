@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,12 +16,19 @@ from infrastructure.local.aws.emulator import DEFAULT_REGION, DUMMY_CREDENTIALS,
 from infrastructure.local.aws.provisioning import AwsResources, HostedSignIn, provision
 from infrastructure.local.aws.users import add_user
 from infrastructure.local.customer_account import DEMO_READ_ONLY_ROLE_NAME, CustomerAccount, seed_customer_account
+from infrastructure.local.customer_azure import LocalAzure, start_demo_azure, trust_organization
 from infrastructure.local.gateway.api_server import ApiServer
 from infrastructure.local.gateway.authorizer import CognitoAuthorizer
 from infrastructure.local.gateway.docs import openapi_document
 from infrastructure.local.gateway.proxy import LocalApiGateway
 from infrastructure.local.gateway.proxy_event import ApiStage
-from infrastructure.local.lambda_runtime import LambdaContainers, LambdaRuntime, install_handler_environment
+from infrastructure.local.lambda_runtime import (
+    REAL_AZURE,
+    AzureTarget,
+    LambdaContainers,
+    LambdaRuntime,
+    install_handler_environment,
+)
 from infrastructure.local.login.amazon import AmazonEndpoints, amazon_stand_in
 from infrastructure.local.login.console import CONSOLE_DIST, console_app, console_config, origin
 from infrastructure.local.login.http_server import HttpServer
@@ -66,12 +74,15 @@ class LocalStack:
         allowed_origins: tuple[str, ...] = DEFAULT_ALLOWED_ORIGINS,
         functions_in_this_process: bool = False,
         console_dist: Path = CONSOLE_DIST,
+        azure_port: int = 0,
+        real_azure: bool = False,
     ) -> None:
         self._host, self._api_port, self._aws_port, self._region = host, api_port, aws_port, region
         self._auth_port, self._amazon_port, self._console_port = auth_port, amazon_port, console_port
         self._functions_in_this_process = functions_in_this_process
         self._allowed_origins = allowed_origins  # the deployed stack's default, unless told; the console's joins
         self._console_dist = console_dist
+        self._azure_port, self._real_azure = azure_port, real_azure
         self._cleanup = contextlib.ExitStack()
         self._info: StackInfo | None = None
         self._containers: LambdaContainers | None = None
@@ -126,7 +137,13 @@ class LocalStack:
         sign_in = HostedSignIn(console.url, amazon_endpoints.client_id, amazon_endpoints.client_secret)
         resources = provision(endpoint_url, self._region, sign_in)
         cors = CorsPolicy(allowed_origins=tuple(dict.fromkeys((*self._allowed_origins, origin(console.url)))))
-        install_handler_environment(resources, cors)  # before any handler module loads
+        azure: LocalAzure | None = None
+        if not self._real_azure:
+            state = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="cloudivize-azure-"))
+            azure = start_demo_azure(self._host, self._azure_port, Path(state))
+            cleanup.callback(azure.stop)
+        target = AzureTarget(url=azure.url, ca_file=azure.ca_file) if azure else REAL_AZURE
+        install_handler_environment(resources, cors, target)  # before any handler module loads
         warmed: Future[None] | None = None
         if self._functions_in_this_process:
             invoke = LambdaRuntime(resources).invoke
@@ -141,7 +158,10 @@ class LocalStack:
             # they are warm, so that no first request pays a cold start.
             warmed = warming.submit(containers.warm)
         demo_user = add_user(resources, DEMO_USERNAME, DEMO_PASSWORD)
-        demo_account = seed_demo_customer_account(resources, demo_user.tenant_id)
+        external_id = demo_external_id(resources, demo_user.tenant_id)
+        demo_account = seed_demo_customer_account(resources, external_id)
+        if azure is not None:
+            trust_organization(azure, resources, external_id)  # the demo application's federated credential
         if warmed is not None:
             warmed.result()
         gateway = LocalApiGateway(
@@ -176,19 +196,13 @@ class LocalStack:
             console_url=console.url,
             amazon_url=amazon.url,
             demo_read_only_role_arn=demo_account.read_only_role_arn,
+            demo_azure=azure.as_info() if azure else None,
         )
 
 
-def seed_demo_customer_account(resources: AwsResources, tenant_id: str) -> CustomerAccount:
-    """The demo tenant's "customer" AWS account: the role Cloudivize's onboarding asks for, trusting only the
-    customer-access role with the demo tenant's External ID, and a few instances in two regions.
-
-    The role also gets the template's operate policy (AllowOperations=true), so the demo can start, stop,
-    reboot and tag. Beside it, a read-only role (the template's default) with the same trust: connected, its
-    stop is refused as AWS refuses it (``permission_enforcement``), to show what a denied action looks like.
-    """
+def demo_external_id(resources: AwsResources, tenant_id: str) -> str:
+    """The demo organization's External ID, which its customer role trusts (and its Azure audience derives from)."""
     # Layer modules load Powertools, which must see the handler environment first: imported on use.
-    from cloudivize.aws_access.onboarding import trust_policy
     from cloudivize.crypto import FieldSealer
     from cloudivize.repository import Table
     from cloudivize.tenants import read_external_id
@@ -199,6 +213,19 @@ def seed_demo_customer_account(resources: AwsResources, tenant_id: str) -> Custo
     external_id = read_external_id(Table(resources.table_name, table), FieldSealer(resources.field_key_arn), tenant_id)
     if external_id is None:
         raise RuntimeError(f"The demo tenant {tenant_id} has no External ID: the post-confirmation trigger failed.")
+    return external_id
+
+
+def seed_demo_customer_account(resources: AwsResources, external_id: str) -> CustomerAccount:
+    """The demo tenant's "customer" AWS account: the role Cloudivize's onboarding asks for, trusting only the
+    customer-access role with the demo tenant's External ID, and a few instances in two regions.
+
+    The role also gets the template's operate policy (AllowOperations=true), so the demo can start, stop,
+    reboot and tag. Beside it, a read-only role (the template's default) with the same trust: connected, its
+    stop is refused as AWS refuses it (``permission_enforcement``), to show what a denied action looks like.
+    """
+    from cloudivize.aws_access.onboarding import trust_policy
+
     return seed_customer_account(
         trust_policy=trust_policy(resources.customer_access_role_arn, external_id),
         allow_operations=True,

@@ -35,6 +35,8 @@ class StackInfo:
     amazon_url: str
     # Beside it, a read-only role trusting the same: connected, its stop is a denied action, as AWS denies it.
     demo_read_only_role_arn: str
+    # The demo Azure (ids, the application's secret, its URLs and CA file), or None when the stack calls real Azure.
+    demo_azure: dict[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Flat keys: docs/architecture.md ("Local stack") names them, and `jq -r .api_url` stays simple.
@@ -50,6 +52,7 @@ class StackInfo:
             "console_url": self.console_url,
             "amazon_url": self.amazon_url,
             "demo_read_only_role_arn": self.demo_read_only_role_arn,
+            "demo_azure": self.demo_azure,
         }
 
     @classmethod
@@ -67,6 +70,7 @@ class StackInfo:
             console_url=data["console_url"],
             amazon_url=data["amazon_url"],
             demo_read_only_role_arn=data["demo_read_only_role_arn"],
+            demo_azure=data.get("demo_azure"),
         )
 
     def write(self, path: Path) -> None:

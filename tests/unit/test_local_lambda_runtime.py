@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from cloudivize.config import FunctionConfig
 from infrastructure.local.aws.provisioning import AwsResources
-from infrastructure.local.lambda_runtime import LambdaContext, LambdaRuntime, handler_environment
+from infrastructure.local.lambda_runtime import AzureTarget, LambdaContext, LambdaRuntime, handler_environment
 from infrastructure.routes import FUNCTIONS
 
 RESOURCES = AwsResources(
@@ -26,10 +27,23 @@ RESOURCES = AwsResources(
 )
 
 
+DEMO_AZURE = AzureTarget(url="https://localhost:8334", ca_file=Path("demo-azure-ca.pem"))
+
+
 def test_every_setting_the_functions_read_is_in_their_environment():
     read = {field.validation_alias for field in FunctionConfig.model_fields.values()}
 
-    assert read <= handler_environment(RESOURCES).keys()
+    assert read <= handler_environment(RESOURCES, azure=DEMO_AZURE).keys()
+
+
+def test_the_functions_call_the_demo_azure_trusting_its_ca_or_else_the_real_azure_without_federation():
+    demo, real = handler_environment(RESOURCES, azure=DEMO_AZURE), handler_environment(RESOURCES)
+
+    assert demo["AZURE_AUTHORITY_HOST"] == demo["AZURE_RESOURCE_MANAGER_URL"] == "https://localhost:8334"
+    assert demo["REQUESTS_CA_BUNDLE"] == "demo-azure-ca.pem"
+    assert demo["AZURE_FEDERATION_ISSUER"] == RESOURCES.web_identity_issuer
+    assert not {"AZURE_AUTHORITY_HOST", "AZURE_RESOURCE_MANAGER_URL", "REQUESTS_CA_BUNDLE"} & real.keys()
+    assert "AZURE_FEDERATION_ISSUER" not in real  # the real Entra ID cannot reach the local stack's issuer
 
 
 def test_the_functions_reach_the_emulator_and_never_real_aws():
