@@ -1,7 +1,7 @@
 """Facts the infrastructure and the layer both need, kept in two places because infrastructure must not import
 the layer at run time (nor the layer the CDK): these tests keep each pair equal."""
 
-from cloudivize import aws_access, errors, repository, roles, tenancy
+from cloudivize import aws_access, config, errors, principal, repository, roles, tenancy
 from infrastructure import api, constants, routes
 
 
@@ -26,3 +26,13 @@ def test_the_route_tables_roles_are_the_layers_in_the_same_order():
 
 def test_the_session_name_customers_see_is_the_one_the_principal_is_limited_to():
     assert constants.CUSTOMER_SESSION_NAME == aws_access.SESSION_NAME
+
+
+def test_the_principal_mints_only_what_its_policy_allows():
+    assert constants.AZURE_FEDERATION_AUDIENCE_PREFIX == principal.AUDIENCE_PREFIX
+    assert constants.WEB_IDENTITY_TOKEN_SECONDS == principal.WEB_IDENTITY_TOKEN_SECONDS
+    assert constants.WEB_IDENTITY_SIGNING_ALGORITHM == principal.WEB_IDENTITY_SIGNING_ALGORITHM
+    assert (
+        constants.ENV_AZURE_FEDERATION_ISSUER
+        == config.FunctionConfig.model_fields["azure_federation_issuer"].validation_alias
+    )
