@@ -44,6 +44,22 @@ AUDIT_ALLOWED_ATTRIBUTES = {
 SEALED_ATTRIBUTES = {"external_id_sealed", "descriptors_sealed", "credentials_sealed"}
 
 
+def certificate_keys(cloud, tenant_id: str, connection_id: str) -> list[str]:
+    """The two private keys Cloudivize issued (the current and the previous certificate's), as the store opens
+    them: a line of each from its private half (a PEM's lines are what would show in a log or a JSON answer; its
+    first lines hold the modulus, which the certificate shows too)."""
+    from cloudivize.crypto import FieldSealer
+    from cloudivize.repository import Table
+    from cloudivize.store.connections import ConnectionStore
+
+    opened = ConnectionStore(Table(cloud.table_name), FieldSealer(cloud.field_key_arn), tenant_id).credentials(
+        connection_id
+    )
+    keys = [opened["certificate_key"], opened["previous_certificate_key"]]
+    assert all("PRIVATE KEY" in key for key in keys) and keys[0] != keys[1]
+    return [key.splitlines()[-3] for key in keys]
+
+
 @pytest.fixture
 def scenario(cloud, debug_logs):
     """A full run through every route that stores something, for two tenants, logging at DEBUG."""
@@ -96,6 +112,14 @@ def scenario(cloud, debug_logs):
         "PATCH", f"/connections/{azure['id']}", claims=ana, body={"version": 1, "application_secret": STALE_SECRET}
     )
     assert stale.status == 412  # a stale rotation: its secret must not appear in the answer either
+    # A certificate connection: Cloudivize issues its key pair, then a rotation issues another.
+    certificate = api(
+        "POST", "/connections", claims=ana,
+        body={"provider": "azure", "name": "cert", "credential_type": "certificate", "directory_id": DIRECTORY_ID,
+              "application_id": APPLICATION_ID, "subscription_ids": [SUBSCRIPTION_ID]},
+    ).json()  # fmt: skip
+    api("PATCH", f"/connections/{certificate['id']}", claims=ana,
+        body={"version": 1, "rotate_certificate": True, "verify": False})  # fmt: skip
     api("PATCH", f"/connections/{aws['id']}", claims=ana, body={"version": 1, "name": "production"})
     api("POST", f"/connections/{aws['id']}/verify", claims=ana)
     api("PUT", "/settings", claims=ana, body={"theme": "dark", "default_regions": ["eu-west-1"]})
@@ -109,7 +133,8 @@ def scenario(cloud, debug_logs):
     api("GET", "/invitations", claims=ana)
 
     external_ids = [cloud.external_id(c["custom:tenant_id"]) for c in (ana, bo)]
-    secrets = [AZURE_SECRET, ROTATED_SECRET, STALE_SECRET, *external_ids]
+    private_keys = certificate_keys(cloud, ana["custom:tenant_id"], certificate["id"])
+    secrets = [AZURE_SECRET, ROTATED_SECRET, STALE_SECRET, *external_ids, *private_keys]
     return {"responses": responses, "logs": debug_logs, "secrets": secrets, "cloud": cloud}  # fmt: skip
 
 
@@ -139,8 +164,9 @@ def test_only_connection_information_metadata_and_user_configuration_is_stored(s
 def test_the_audit_trail_holds_only_its_metadata_and_no_secret_or_sealed_value(scenario):
     events = boto3.resource("dynamodb").Table(AUDIT_TABLE_NAME).scan()["Items"]
 
-    # 4 creates (a retry, an invalid one), 3 changes (a stale one), 1 verify; 2 invitations and 1 accepted
-    assert len(events) == 11
+    # 5 creates (a retry, an invalid one, a certificate), 4 changes (a stale one, a certificate rotation), 1 verify;
+    # 2 invitations and 1 accepted
+    assert len(events) == 13
     assert {item["kind"] for item in events} == set(AUDIT_ALLOWED_ATTRIBUTES)
     for item in events:
         assert set(item) <= AUDIT_ALLOWED_ATTRIBUTES[item["kind"]], item["sk"]
