@@ -118,7 +118,7 @@ class Connections:
         if patch.name is not None:
             changes["name"] = patch.name
         if patched.credentials is not None:
-            if patch.verify:
+            if patch.verify and patched.checkable:
                 # Verified with the expiry that will be stored: the one sent, or the one kept.
                 expires_at = changes.get("secret_expires_at", current.secret_expires_at)
                 connection = self._cloud_connection(

@@ -284,11 +284,22 @@ def test_rotating_a_certificate_keeps_the_connection_working_until_the_new_one_i
 
     assert second["thumbprint"] != first["thumbprint"]
     assert rotated.json()["azure"]["previous_certificate_thumbprint"] == first["thumbprint"]
-    assert rotated.json()["status"] == "verified"  # verified with the previous certificate, which still works
-    assert meanwhile.json()["ok"] is True
+    assert rotated.json()["status"] == "unverified"  # its new certificate is not on the application yet
+    assert meanwhile.json()["ok"] is True  # signed in with the previous one, which still works
     assert f"previous certificate ({first['thumbprint']})" in checks(meanwhile)["credential_accepted"]["detail"]
     assert f"({second['thumbprint']})" in checks(afterwards)["credential_accepted"]["detail"]
     assert "previous" not in checks(afterwards)["credential_accepted"]["detail"]
+
+
+def test_a_rotation_is_not_verified_live_so_an_expired_certificate_can_be_replaced(azure, ana):
+    connection = call_api("POST", "/connections", claims=ana, body=body("certificate")).json()  # never added
+
+    rotated = call_api("PATCH", f"/connections/{connection['id']}", claims=ana,
+                       body={"version": 1, "rotate_certificate": True, "verify": True})  # fmt: skip
+
+    assert rotated.status == 200, rotated.text
+    assert rotated.json()["status"] == "unverified"
+    assert rotated.json()["azure"]["certificate"]["thumbprint"] != connection["azure"]["certificate"]["thumbprint"]
 
 
 def test_kind_specific_patch_fields_are_refused_elsewhere(azure, ana):

@@ -156,7 +156,9 @@ class AzureProvider:
     def _rotated(descriptors: AzureApplication, current: AzureSecret) -> PatchedConnection:
         """A new certificate; the newest one so far stays usable (as the previous) until the customer has added
         the new one, and Cloudivize signs in with whichever the application has (``sign_in.NewestAccepted``).
-        The one before that is forgotten: the customer removes it from the application."""
+        The one before that is forgotten: the customer removes it from the application. Stored unverified, as a
+        new certificate connection is: the customer adds the certificate, then verifies (an expired or removed
+        previous certificate is what a rotation mends, so its sign-in is not required first)."""
         issued = issue_certificate(descriptors.application_id)
         return PatchedConnection(
             descriptors=descriptors.model_copy(
@@ -166,6 +168,7 @@ class AzureProvider:
                 certificate_key=issued.private_key_pem, previous_certificate_key=current.certificate_key
             ),
             changes={"secret_expires_at": expires_at(issued.certificate_pem)},
+            checkable=False,
         )
 
     @staticmethod

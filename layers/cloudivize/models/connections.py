@@ -252,7 +252,11 @@ class ConnectionPatch(_Strict):
         description="Azure only: when the secret expires. Left out, the known date is kept (also when rotating); "
         "null forgets it",
     )
-    verify: StrictBool = Field(default=True, description="Verify a rotated secret live before storing it")
+    verify: StrictBool = Field(
+        default=True,
+        description="Verify a rotated secret live before storing it. A rotated certificate is stored unverified "
+        "whatever this says: verify once you have added it",
+    )
 
 
 class AwsDescriptors(BaseModel):

@@ -70,6 +70,9 @@ class PatchedConnection:
     descriptors: Document = field(repr=False)
     credentials: Document | None = field(default=None, repr=False)  # a rotated credential
     changes: dict[str, Any] = field(default_factory=dict)  # regions, secret_expires_at
+    # Whether the changed credentials can be checked live now: a certificate just issued cannot be, until the
+    # customer adds it to their application (the connection is then stored unverified).
+    checkable: bool = True
 
 
 class Provider(Protocol):
