@@ -415,6 +415,7 @@ def test_connect_the_demo_azure_federated_see_its_checks_and_its_three_virtual_m
         page.get_by_role("button", name="Connect").click()
 
         expect(page.get_by_role("heading", name="Demo Azure from the console")).to_be_visible()
+        expect(page.locator(".facts")).to_contain_text("Federated (no secret)")
         expect(page.locator(".verified")).to_have_text("Verified: Cloudivize can use this connection.")
         checks = page.get_by_role("list", name="Verification checks").locator("li")
         expect(checks.first).to_be_visible()
@@ -429,3 +430,36 @@ def test_connect_the_demo_azure_federated_see_its_checks_and_its_three_virtual_m
     finally:
         delete_connections_named(stack, "Demo Azure from the console")
 
+
+def test_an_azure_certificate_connection_shows_what_to_add_and_rotates(page, site, stack):
+    name = "Demo Azure certificate"
+    sign_in(page, site, stack)
+    page.get_by_role("link", name="Connect an Azure subscription").click()
+    try:
+        page.get_by_role("radio", name="Certificate", exact=True).check()
+        expect(page.get_by_label("Client secret value")).to_be_hidden()
+        fill_demo_azure(page, stack, name)
+        page.get_by_role("button", name="Connect").click()
+
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
+        expect(page.locator(".next-step")).to_have_text(
+            "Connection created. Next: add its certificate to your application (the command below), then choose Verify."
+        )
+        [created] = [item for item in api(stack, "GET", "/connections").json()["items"] if item["name"] == name]
+        certificate = api(stack, "GET", f"/connections/{created['id']}").json()["azure"]["certificate"]
+        expect(page.locator("#certificate-command")).to_have_text(certificate["command"])
+        page.get_by_text("The certificate (PEM)").click()
+        expect(page.locator("pre.pem")).to_have_text(certificate["pem"])
+        download = page.get_by_role("link", name="Download")
+        expect(download).to_have_attribute("download", f"cloudivize-{certificate['thumbprint'][:8].lower()}.pem")
+        expect(download).to_have_attribute("href", re.compile(r"^blob:"))
+
+        page.get_by_role("button", name="Rotate certificate").click()
+
+        expect(page.get_by_role("status").filter(has_text="New certificate issued")).to_be_visible()
+        rotated = api(stack, "GET", f"/connections/{created['id']}").json()["azure"]
+        assert rotated["previous_certificate_thumbprint"] == certificate["thumbprint"]
+        expect(page.locator("#certificate-command")).to_have_text(rotated["certificate"]["command"])
+        expect(page.locator(".facts")).to_contain_text(certificate["thumbprint"])  # the previous one, still in use
+    finally:
+        delete_connections_named(stack, name)
