@@ -374,6 +374,92 @@ def test_connect_an_azure_subscription_shows_the_az_commands(page, site, stack):
     sign_in(page, site, stack)
     page.get_by_role("link", name="Connect an Azure subscription").click()
 
-    commands = api(stack, "GET", "/onboarding/azure").json()["commands"]
-    expect(page.locator("pre.commands")).to_have_text("\n".join(commands))
+    onboarding = api(stack, "GET", "/onboarding/azure").json()
+    federated, _, secret = onboarding["credential_types"]
+    credential = federated["federated_credential"]
+    expect(page.locator("#application-commands")).to_have_text("\n".join(onboarding["commands"]))
+    choice = page.get_by_role("group", name="How Cloudivize signs in")
+    expect(choice.get_by_role("radio", name="Federated credential (recommended)")).to_be_checked()
+    expect(page.locator("#credential-commands")).to_have_text("\n".join(federated["commands"]))
+    expect(page.locator("#federated-issuer")).to_have_text(credential["issuer"])
+    expect(page.locator("#federated-subject")).to_have_text(credential["subject"])
+    expect(page.locator("#federated-audience")).to_have_text(credential["audience"])
+    expect(page.get_by_label("Client secret value")).to_be_hidden()
+
+    choice.get_by_role("radio", name="Client secret").check()
+    expect(page.locator("#credential-commands")).to_have_text("\n".join(secret["commands"]))
+    expect(page.locator("#federated-audience")).to_have_count(0)
     expect(page.get_by_label("Client secret value")).to_have_attribute("type", "password")
+    expect(page.locator("#application-commands")).to_have_text("\n".join(onboarding["commands"]))
+
+
+def fill_demo_azure(page: Page, stack: StackInfo, name: str) -> None:
+    demo = stack.demo_azure
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Directory (tenant) ID").fill(demo["directory_id"])
+    page.get_by_label("Application (client) ID").fill(demo["application_id"])
+    page.get_by_label("Subscription IDs").fill(demo["subscription_id"])
+
+
+def delete_connections_named(stack: StackInfo, name: str) -> None:
+    for item in api(stack, "GET", "/connections").json()["items"]:
+        if item["name"] == name:
+            assert api(stack, "DELETE", f"/connections/{item['id']}").status_code == 204
+
+
+def test_connect_the_demo_azure_federated_see_its_checks_and_its_three_virtual_machines(page, site, stack):
+    sign_in(page, site, stack)
+    page.get_by_role("link", name="Connect an Azure subscription").click()
+    try:
+        fill_demo_azure(page, stack, "Demo Azure from the console")
+        page.get_by_role("button", name="Connect").click()
+
+        expect(page.get_by_role("heading", name="Demo Azure from the console")).to_be_visible()
+        expect(page.locator(".facts")).to_contain_text("Federated (no secret)")
+        expect(page.locator(".verified")).to_have_text("Verified: Cloudivize can use this connection.")
+        checks = page.get_by_role("list", name="Verification checks").locator("li")
+        expect(checks.first).to_be_visible()
+        assert checks.count() >= 2 and page.locator(".check.fail").count() == 0
+        page.get_by_label("Type").fill("Microsoft.Compute/virtualMachines")
+        page.get_by_role("button", name="List").click()
+        rows = page.locator(".assets tbody tr")
+        expect(rows).to_have_count(3)
+        names, states = rows.locator("td:nth-child(2)").all_inner_texts(), rows.locator(".state").all_inner_texts()
+        states = dict(zip(names, states, strict=True))
+        assert states == {"web-frontend": "running", "batch-worker": "deallocated", "web-staging": "stopped"}
+    finally:
+        delete_connections_named(stack, "Demo Azure from the console")
+
+
+def test_an_azure_certificate_connection_shows_what_to_add_and_rotates(page, site, stack):
+    name = "Demo Azure certificate"
+    sign_in(page, site, stack)
+    page.get_by_role("link", name="Connect an Azure subscription").click()
+    try:
+        page.get_by_role("radio", name="Certificate", exact=True).check()
+        expect(page.get_by_label("Client secret value")).to_be_hidden()
+        fill_demo_azure(page, stack, name)
+        page.get_by_role("button", name="Connect").click()
+
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
+        expect(page.locator(".next-step")).to_have_text(
+            "Connection created. Next: add its certificate to your application (the command below), then choose Verify."
+        )
+        [created] = [item for item in api(stack, "GET", "/connections").json()["items"] if item["name"] == name]
+        certificate = api(stack, "GET", f"/connections/{created['id']}").json()["azure"]["certificate"]
+        expect(page.locator("#certificate-command")).to_have_text(certificate["command"])
+        page.get_by_text("The certificate (PEM)").click()
+        expect(page.locator("pre.pem")).to_have_text(certificate["pem"])
+        download = page.get_by_role("link", name="Download")
+        expect(download).to_have_attribute("download", f"cloudivize-{certificate['thumbprint'][:8].lower()}.pem")
+        expect(download).to_have_attribute("href", re.compile(r"^blob:"))
+
+        page.get_by_role("button", name="Rotate certificate").click()
+
+        expect(page.get_by_role("status").filter(has_text="New certificate issued")).to_be_visible()
+        rotated = api(stack, "GET", f"/connections/{created['id']}").json()["azure"]
+        assert rotated["previous_certificate_thumbprint"] == certificate["thumbprint"]
+        expect(page.locator("#certificate-command")).to_have_text(rotated["certificate"]["command"])
+        expect(page.locator(".facts")).to_contain_text(certificate["thumbprint"])  # the previous one, still in use
+    finally:
+        delete_connections_named(stack, name)

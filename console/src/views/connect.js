@@ -5,9 +5,9 @@ function copyable(label, value, id) {
 }
 
 /** Creates the connection, then shows its verification's checklist; a refused one shows its checks too. */
-async function create(app, form, result, body) {
+async function create(app, form, result, body, label = "Connecting and verifying…") {
   const key = form.dataset.idempotencyKey; // one key per attempt at this form: a retry cannot create two
-  result.replaceChildren(h("p", { className: "loading", role: "status" }, "Connecting and verifying…"));
+  result.replaceChildren(h("p", { className: "loading", role: "status" }, label));
   try {
     const connection = await app.api.createConnection(body, key);
     app.navigate(`/connections/${encodeURIComponent(connection.id)}?created=1`);
@@ -66,65 +66,143 @@ export function connectAwsView(app) {
   );
 }
 
+const CREDENTIAL_LABELS = { federated: "Federated credential", certificate: "Certificate", secret: "Client secret" };
+
+/** What the chosen credential type takes: its summary, its commands, the federated credential's values, advice. */
+function credentialGuide(option) {
+  const federated = option.federated_credential;
+  return [
+    h("p", { className: "credential-summary" }, option.summary),
+    option.commands.length ? h("pre", { className: "commands", id: "credential-commands" }, option.commands.join("\n")) : null,
+    federated
+      ? h(
+          "div",
+          { className: "federated-credential" },
+          copyable("Issuer", federated.issuer, "federated-issuer"),
+          copyable("Subject", federated.subject, "federated-subject"),
+          copyable("Audience", federated.audience, "federated-audience"),
+        )
+      : null,
+    h("ul", { className: "advice" }, option.advice.map((advice) => h("li", {}, advice))),
+  ];
+}
+
 export function connectAzureView(app) {
   const onboarding = h("div", {});
+  const application = h("div", {});
   const result = h("div", { "aria-live": "polite" });
-  const input = (name, attributes = {}) => h("input", { name, autocomplete: "off", spellcheck: "false", ...attributes });
-  const name = input("name", { required: true, value: "My Azure subscription" });
-  const directory = input("directory_id", { required: true });
-  const application = input("application_id", { required: true });
-  const secret = input("application_secret", { required: true, type: "password", autocomplete: "new-password" });
-  const subscriptions = input("subscription_ids");
-  const expires = input("secret_expires_at", { type: "date" });
-  const submit = h("button", { type: "submit", className: "primary" }, "Connect");
-  const form = h(
-    "form",
-    {
-      onSubmit: (event) => {
-        event.preventDefault();
-        const body = {
-          provider: "azure",
-          name: name.value.trim(),
-          directory_id: directory.value.trim(),
-          application_id: application.value.trim(),
-          application_secret: secret.value,
-        };
-        const chosen = list(subscriptions.value);
-        if (chosen.length) body.subscription_ids = chosen;
-        if (expires.value) body.secret_expires_at = `${expires.value}T00:00:00Z`;
-        busy(submit, () => create(app, form, result, body));
-      },
-    },
-    field("Name", name),
-    field("Directory (tenant) ID", directory),
-    field("Application (client) ID", application),
-    field("Client secret value", secret, "The secret's Value, not its Secret ID."),
-    field("Subscription IDs", subscriptions, "Comma-separated; empty means every subscription the application can see."),
-    field("Secret expires on", expires),
-    submit,
-  );
-  form.dataset.idempotencyKey = crypto.randomUUID();
 
   load(onboarding, app.api.onboardingAzure(), "Loading the steps…").then((info) => {
     if (!info) return;
     onboarding.replaceChildren(
       h("p", {}, `Assign ${info.recommended_role} to view; to operate, also ${info.operate_roles.join(" and ")}.`),
-      h("h2", {}, "Commands (Azure CLI)"),
-      h("pre", { className: "commands" }, info.commands.join("\n")),
-      h("ul", {}, info.secret_advice.map((advice) => h("li", {}, advice))),
-      h("h2", {}, "What to fill in"),
-      h("dl", {}, info.fields.map((f) => [h("dt", {}, f.name, f.required ? "" : " (optional)"), h("dd", {}, f.description)])),
+      h("h2", {}, "Create the application and assign its roles (Azure CLI)"),
+      h("pre", { className: "commands", id: "application-commands" }, info.commands.join("\n")),
     );
+    application.replaceChildren(azureForm(app, info.credential_types, result));
   });
   return h(
     "section",
     { "aria-labelledby": "connect-azure-title" },
     h("h1", { id: "connect-azure-title" }, "Connect an Azure subscription"),
     onboarding,
-    h("h2", {}, "Your application"),
-    form,
+    application,
     result,
   );
+}
+
+/** The credential type to choose (the recommended one first chosen), its guide, and a form asking only what it takes. */
+function azureForm(app, options, result) {
+  const input = (name, attributes = {}) => h("input", { name, autocomplete: "off", spellcheck: "false", ...attributes });
+  const name = input("name", { required: true, value: "My Azure subscription" });
+  const directory = input("directory_id", { required: true });
+  const applicationId = input("application_id", { required: true });
+  const subscriptions = input("subscription_ids");
+  // Disabled while hidden: a hidden required field would block the form, and is not sent either way.
+  const secret = input("application_secret", { required: true, type: "password", autocomplete: "new-password" });
+  const expires = input("secret_expires_at", { type: "date" });
+  const secretFields = h(
+    "div",
+    { className: "secret-fields" },
+    field("Client secret value", secret, "The secret's Value, not its Secret ID."),
+    field("Secret expires on", expires),
+  );
+  const guide = h("div", { className: "credential-guide", "aria-live": "polite" });
+  const submit = h("button", { type: "submit", className: "primary" }, "Connect");
+  const chosenOption = () => options.find((option) => option.credential_type === form.elements.credential_type.value);
+
+  function choose() {
+    const option = chosenOption();
+    guide.replaceChildren(...credentialGuide(option).filter(Boolean));
+    const isSecret = option.credential_type === "secret";
+    secretFields.hidden = !isSecret;
+    secret.disabled = expires.disabled = !isSecret;
+  }
+
+  const initial = options.find((option) => option.recommended && option.available) ?? options.find((option) => option.available);
+  const choices = h(
+    "fieldset",
+    { className: "credential-types" },
+    h("legend", {}, "How Cloudivize signs in"),
+    options.map((option) => {
+      const radio = h("input", {
+        type: "radio",
+        name: "credential_type",
+        value: option.credential_type,
+        id: `credential-${option.credential_type}`,
+        checked: option === initial,
+        disabled: !option.available,
+        onChange: choose,
+      });
+      const label = `${CREDENTIAL_LABELS[option.credential_type] ?? option.credential_type}${option.recommended ? " (recommended)" : ""}`;
+      return h(
+        "div",
+        { className: "choice" },
+        radio,
+        h("label", { for: radio.id }, label),
+        // An unavailable type says why (its summary) next to its disabled choice.
+        option.available ? null : h("small", {}, ` — not offered here. ${option.summary}`),
+      );
+    }),
+  );
+
+  const form = h(
+    "form",
+    {
+      onSubmit: (event) => {
+        event.preventDefault();
+        const kind = chosenOption().credential_type;
+        const body = {
+          provider: "azure",
+          name: name.value.trim(),
+          credential_type: kind,
+          directory_id: directory.value.trim(),
+          application_id: applicationId.value.trim(),
+        };
+        const chosen = list(subscriptions.value);
+        if (chosen.length) body.subscription_ids = chosen;
+        if (kind === "secret") {
+          body.application_secret = secret.value;
+          if (expires.value) body.secret_expires_at = `${expires.value}T00:00:00Z`;
+        }
+        // A certificate connection is stored unverified: its certificate is added to the application first.
+        const label = kind === "certificate" ? "Issuing the certificate…" : undefined;
+        busy(submit, () => create(app, form, result, body, label));
+      },
+    },
+    choices,
+    guide,
+    h("h2", {}, "Your application"),
+    field("Name", name),
+    field("Directory (tenant) ID", directory),
+    field("Application (client) ID", applicationId),
+    field("Subscription IDs", subscriptions, "Comma-separated; empty means every subscription the application can see."),
+    secretFields,
+    submit,
+  );
+  form.dataset.idempotencyKey = crypto.randomUUID();
+  choose();
+  return form;
 }
 
 export { checklist };

@@ -2,6 +2,49 @@ import { busy, checklist, field, formatTime, h, load, problemView } from "../ui.
 import { assetsPanel } from "./assets.js";
 import { activityPanel } from "./activity.js";
 
+const CREDENTIAL_TYPES = { federated: "Federated (no secret)", certificate: "Certificate", secret: "Client secret" };
+
+/** How an Azure connection signs in, as terms and values of its facts. */
+function azureCredential(azure) {
+  const facts = [["Credential", CREDENTIAL_TYPES[azure.credential_type] ?? azure.credential_type]];
+  if (azure.credential_type === "secret") {
+    facts.push(["Secret", `${azure.secret_hint}… (expires ${formatTime(azure.secret_expires_at)})`]);
+  } else if (azure.certificate) {
+    facts.push(["Certificate", azure.certificate.thumbprint], ["Certificate expires", formatTime(azure.certificate.expires_at)]);
+    if (azure.previous_certificate_thumbprint) facts.push(["Previous certificate", azure.previous_certificate_thumbprint]);
+  }
+  return facts;
+}
+
+let certificateUrl = null; // the Blob URL of the PEM shown: released when another replaces it
+
+/** The certificate to add to the application: its command, its PEM to download, and its rotation. */
+function certificatePanel(azure, rotate) {
+  const { certificate } = azure;
+  if (certificateUrl) URL.revokeObjectURL(certificateUrl);
+  // A Blob URL, not a data: one: the CSP allows data: for images only, and a download needs no CSP source.
+  certificateUrl = URL.createObjectURL(new Blob([certificate.pem], { type: "application/x-pem-file" }));
+  const rotateButton = h("button", { type: "button", onClick: () => rotate(rotateButton) }, "Rotate certificate");
+  return h(
+    "section",
+    { className: "certificate", "aria-labelledby": "certificate-title" },
+    h("h2", { id: "certificate-title" }, "Certificate"),
+    h("p", {}, "Add it to your application (Azure CLI, with the file downloaded below), then Verify:"),
+    h("pre", { className: "commands", id: "certificate-command" }, certificate.command),
+    h(
+      "details",
+      {},
+      h("summary", {}, "The certificate (PEM)"),
+      h("pre", { className: "pem" }, certificate.pem),
+      h("a", { href: certificateUrl, download: `cloudivize-${certificate.thumbprint.slice(0, 8).toLowerCase()}.pem`, className: "button" }, "Download"),
+    ),
+    azure.previous_certificate_thumbprint
+      ? h("p", {}, "Cloudivize signs in with the previous certificate until this one is added; remove the previous one from the application once the connection verifies.")
+      : null,
+    rotateButton,
+  );
+}
+
 /** One connection: its metadata, rename, verify (the checklist), delete, then its live assets and activity. */
 export function connectionView(app, connectionId) {
   const { api } = app;
@@ -34,10 +77,33 @@ export function connectionView(app, connectionId) {
     });
   }
 
+  // A change refused: its problem, and for a connection changed meanwhile (412) a way to read it again.
+  function refused(error) {
+    const reload = error.status === 412 ? h("button", { type: "button", onClick: () => read().then(() => status.replaceChildren()) }, "Reload") : null;
+    status.replaceChildren(problemView(error), reload ?? "");
+  }
+
+  function rotate(button) {
+    busy(button, async () => {
+      try {
+        // A working connection is verified with the rotation (still with the previous certificate, so nothing is
+        // interrupted); one that does not work now (its certificate never added, or expired) cannot be, and would
+        // refuse the rotation that fixes it.
+        const verified = connection.status === "verified";
+        connection = await api.updateConnection(connectionId, connection.version, { rotate_certificate: true, verify: verified });
+        status.replaceChildren(
+          h("p", { className: "ok", role: "status" }, "New certificate issued: add it to the application, then Verify. Until then Cloudivize signs in with the previous one."),
+        );
+        show();
+      } catch (error) {
+        refused(error);
+      }
+    });
+  }
+
   function show() {
     const name = h("input", { name: "name", required: true, maxlength: 128, value: connection.name });
     const rename = h("button", { type: "submit" }, "Rename");
-    const reverify = h("button", { type: "button", onClick: () => verify(reverify) }, "Verify again");
     const remove = h("button", { type: "button", className: "danger" }, "Delete");
     remove.addEventListener("click", () => {
       if (!window.confirm(`Delete the connection "${connection.name}"? Nothing in your cloud changes.`)) return;
@@ -62,8 +128,7 @@ export function connectionView(app, connectionId) {
               status.replaceChildren(h("p", { className: "ok", role: "status" }, "Renamed."));
               show();
             } catch (error) {
-              const reload = error.status === 412 ? h("button", { type: "button", onClick: () => read().then(() => status.replaceChildren()) }, "Reload") : null;
-              status.replaceChildren(problemView(error), reload ?? "");
+              refused(error);
             }
           });
         },
@@ -73,7 +138,8 @@ export function connectionView(app, connectionId) {
     );
     const descriptors = connection.aws
       ? [["Account", connection.aws.account_id], ["Role", connection.aws.role_arn], ["Regions", (connection.aws.regions ?? ["all enabled"]).join(", ")]]
-      : [["Directory", connection.azure.directory_id], ["Application", connection.azure.application_id], ["Subscriptions", (connection.azure.subscription_ids ?? ["all visible"]).join(", ")], ["Secret", `${connection.azure.secret_hint}… (expires ${formatTime(connection.azure.secret_expires_at)})`]];
+      : [["Directory", connection.azure.directory_id], ["Application", connection.azure.application_id], ["Subscriptions", (connection.azure.subscription_ids ?? ["all visible"]).join(", ")], ...azureCredential(connection.azure)];
+    const reverify = h("button", { type: "button", onClick: () => verify(reverify) }, connection.last_verified_at ? "Verify again" : "Verify");
     summary.replaceChildren(
       h("h1", { id: "connection-title" }, connection.name),
       h(
@@ -83,6 +149,7 @@ export function connectionView(app, connectionId) {
       ),
       form,
       h("div", { className: "actions" }, reverify, remove),
+      connection.azure?.certificate ? certificatePanel(connection.azure, rotate) : null,
     );
     if (!live.children.length) {
       live.append(assetsPanel(app, connection), activityPanel(app, connection));
@@ -93,7 +160,14 @@ export function connectionView(app, connectionId) {
     // A connection just created: show what its verification checked.
     if (connection && new URLSearchParams(window.location.search).has("created")) {
       window.history.replaceState({}, "", `/connections/${encodeURIComponent(connectionId)}`);
-      verify(h("button"));
+      if (connection.azure?.credential_type === "certificate") {
+        // Nothing accepts the certificate until the customer adds it: say so rather than verify in vain.
+        verification.replaceChildren(
+          h("p", { className: "next-step", role: "status" }, "Connection created. Next: add its certificate to your application (the command below), then choose Verify."),
+        );
+      } else {
+        verify(h("button"));
+      }
     }
   });
   return h("section", { "aria-labelledby": "connection-title" }, summary, status, verification, live);
