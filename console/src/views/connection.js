@@ -86,11 +86,9 @@ export function connectionView(app, connectionId) {
   function rotate(button) {
     busy(button, async () => {
       try {
-        // A working connection is verified with the rotation (still with the previous certificate, so nothing is
-        // interrupted); one that does not work now (its certificate never added, or expired) cannot be, and would
-        // refuse the rotation that fixes it.
-        const verified = connection.status === "verified";
-        connection = await api.updateConnection(connectionId, connection.version, { rotate_certificate: true, verify: verified });
+        // Stored unverified by the API: the new certificate signs in once the customer adds it (until then the
+        // previous one does, so nothing is interrupted).
+        connection = await api.updateConnection(connectionId, connection.version, { rotate_certificate: true });
         status.replaceChildren(
           h("p", { className: "ok", role: "status" }, "New certificate issued: add it to the application, then Verify. Until then Cloudivize signs in with the previous one."),
         );
