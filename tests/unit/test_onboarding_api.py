@@ -65,16 +65,27 @@ def test_the_template_is_read_only_unless_operations_are_allowed():
         assert action in operate
 
 
-def test_azure_onboarding_lists_fields_roles_and_commands(cloud):
+def test_azure_onboarding_lists_each_credential_type_with_its_fields_and_the_roles(cloud):
     claims = cloud.confirm_user("ana@example.com")
 
     body = call_api("GET", "/onboarding/azure", claims=claims).json()
 
-    assert {f["name"] for f in body["fields"] if f["required"]} == {
-        "directory_id",
-        "application_id",
-        "application_secret",
+    required = {
+        o["credential_type"]: {f["name"] for f in o["fields"] if f["required"]} for o in body["credential_types"]
+    }
+    assert required == {
+        "federated": {"directory_id", "application_id"},
+        "certificate": {"directory_id", "application_id"},
+        "secret": {"directory_id", "application_id", "application_secret"},
     }
     assert body["recommended_role"] == "Reader"
-    assert any(c.startswith("az ad sp create-for-rbac") for c in body["commands"])
+    assert body["commands"][:2] == ["az ad app create --display-name Cloudivize   # its appId is the APPLICATION_ID",
+                                    "az ad sp create --id <APPLICATION_ID>"]  # fmt: skip
     assert any("az role assignment create" in c for c in body["commands"])
+    # No federation issuer in this function's environment: the certificate is the recommended type then.
+    federated, certificate, _ = body["credential_types"]
+    assert (federated["available"], federated["federated_credential"], certificate["recommended"]) == (
+        False,
+        None,
+        True,
+    )
