@@ -51,7 +51,7 @@ run: $(STAMP) console
 
 ## The whole suite (what CI runs), on every core; the browser tests included.
 test: $(STAMP) $(CHROMIUM) console
-	$(PY) -m pytest -n auto $(ARGS)
+	$(PY) -m pytest -n auto --dist worksteal $(ARGS)
 
 ## Benchmarks: one "name: ratio" line per figure, measured side by side (a few minutes; not part of test).
 bench: $(STAMP)

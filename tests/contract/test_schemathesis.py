@@ -72,9 +72,10 @@ schema = schemathesis.openapi.from_path(PUBLISHED_DOCUMENT, config=CONFIG)
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """No test reaches Azure: a new Azure connection is verified by signing in at Microsoft Entra ID on the internet,
-    which the test machine neither has nor may try. Such a create is sent unverified instead (a body whose
-    ``verify`` is not a boolean stays as generated, and is refused before any sign-in)."""
+    """A new Azure connection is verified by signing in at Microsoft Entra ID (the local stack's demo Azure), which
+    knows none of the generated directories and answers every such create 422: it is sent unverified instead, so the
+    fuzzing reaches the store (a body whose ``verify`` is not a boolean stays as generated, and is refused before
+    any sign-in)."""
     body = case.body
     if case.operation.label == "POST /connections" and isinstance(body, dict) and body.get("provider") == "azure":
         if body.get("verify", True) is True:

@@ -33,13 +33,14 @@ class IssuedCertificate:
         return f"IssuedCertificate(thumbprint={thumbprint(self.certificate_pem)!r})"
 
 
-def issue_certificate(connection_id: str, now: datetime | None = None) -> IssuedCertificate:
+def issue_certificate(application_id: str, now: datetime | None = None) -> IssuedCertificate:
+    """A key pair and its certificate, named for the application it signs in as."""
     issued_at = now or datetime.now(UTC)
     key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Cloudivize"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"Cloudivize connection {connection_id}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"Cloudivize for application {application_id}"),
         ]
     )
     certificate = (
