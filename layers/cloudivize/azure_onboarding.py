@@ -106,12 +106,11 @@ def azure_onboarding(*, issuer: str | None, subject: str | None, audience: str) 
                 "answer to POST /connections carries the certificate to add to your application. You never "
                 "handle a secret.",
                 fields=_ids(),
-                commands=[
-                    "Save certificate.pem of the POST /connections answer as cloudivize.pem, then:",
-                    "az ad app credential reset --id <APPLICATION_ID> --cert @cloudivize.pem --append",
-                    "then POST /connections/{id}/verify",
-                ],
+                commands=["az ad app credential reset --id <APPLICATION_ID> --cert @cloudivize.pem --append"],
                 advice=[
+                    "Create the connection first: save azure.certificate.pem of its answer as cloudivize.pem (the "
+                    "answer's azure.certificate.command names the file for you), run the command, then POST "
+                    "/connections/{id}/verify.",
                     "The certificate is valid for 12 months; Cloudivize warns 30 days before it expires.",
                     "Rotate with PATCH /connections/{id} (rotate_certificate: true): Cloudivize signs in with the "
                     "previous certificate until you add the new one, then remove the previous one.",
