@@ -37,12 +37,11 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import EmptyResult
 
 from infrastructure.local.aws.replaced import replaced
+from infrastructure.local.aws.wsgi_answers import WsgiApp, json_answer
 
 FEDERATED_USERS_PATH = "/_cloudivize/federated-users"
 TOKENS_PATH = "/_cloudivize/tokens"
 IDENTITIES_ATTRIBUTE = "identities"
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _user_pools() -> Iterator[CognitoIdpUserPool]:
@@ -154,19 +153,14 @@ def _is_loopback(address: str | None) -> bool:
 def internal_routes(app: WsgiApp) -> WsgiApp:
     """``app`` with the two internal routes in front of it (see the module's docstring)."""
 
-    def answer(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
-        data = json.dumps(body).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-        return [data]
-
     def routed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path not in (FEDERATED_USERS_PATH, TOKENS_PATH):
             return app(environ, start_response)
         if not _is_loopback(environ.get("REMOTE_ADDR")):
-            return answer(start_response, "403 Forbidden", {"message": "Internal routes answer loopback only."})
+            return json_answer(start_response, "403 Forbidden", {"message": "Internal routes answer loopback only."})
         if environ.get("REQUEST_METHOD") != "POST":
-            return answer(start_response, "405 Method Not Allowed", {"message": "POST only."})
+            return json_answer(start_response, "405 Method Not Allowed", {"message": "POST only."})
         length = int(environ.get("CONTENT_LENGTH") or 0)
         try:
             request = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -174,16 +168,18 @@ def internal_routes(app: WsgiApp) -> WsgiApp:
                 user, created = find_or_create_federated_user(
                     request["UserPoolId"], request["ProviderName"], request["ProviderUserId"], request["Attributes"]
                 )
-                return answer(start_response, "200 OK", {"Username": user.username, "Sub": user.id, "Created": created})
-            return answer(
+                return json_answer(
+                    start_response, "200 OK", {"Username": user.username, "Sub": user.id, "Created": created}
+                )
+            return json_answer(
                 start_response,
                 "200 OK",
                 {"AuthenticationResult": tokens_for(request["UserPoolId"], request["ClientId"], request["Username"])},
             )
         except (KeyError, TypeError, ValueError) as error:
-            return answer(start_response, "400 Bad Request", {"message": f"Bad request ({type(error).__name__})."})
+            return json_answer(start_response, "400 Bad Request", {"message": f"Bad request ({type(error).__name__})."})
         except (ResourceNotFoundError, NotAuthorizedError) as error:
-            return answer(start_response, "404 Not Found", {"message": error.message})
+            return json_answer(start_response, "404 Not Found", {"message": error.message})
 
     return routed
 

@@ -27,7 +27,6 @@ While ``outbound_federation_enforced`` is active (the emulator's process, ``emul
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -46,6 +45,7 @@ from moto.sts.responses import TokenResponse
 
 from infrastructure.local.aws.replaced import replaced
 from infrastructure.local.aws.trust_enforcement import caller_of
+from infrastructure.local.aws.wsgi_answers import WsgiApp, json_answer
 
 ISSUER_PATH_PREFIX = "/_cloudivize/outbound-federation/"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
@@ -60,8 +60,6 @@ AWS_IDENTITY = "AWSIdentity"
 # The attribute of moto's IAM backend that holds the account's federation (moto's reset clears the backend's
 # attributes, and with them this).
 _STATE_ATTRIBUTE = "cloudivize_outbound_federation"
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class FeatureEnabled(ServiceException):
@@ -193,24 +191,19 @@ def public_routes(app: WsgiApp, keys: SigningKeys) -> WsgiApp:
     """``app`` with each issuer's discovery document and JWKS (``keys``' public halves) in front of it, for GET
     by anyone."""
 
-    def answer(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
-        data = json.dumps(body).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-        return [data]
-
     def routed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(ISSUER_PATH_PREFIX):
             return app(environ, start_response)
         if environ.get("REQUEST_METHOD") != "GET":
-            return answer(start_response, "405 Method Not Allowed", {"message": "GET only."})
+            return json_answer(start_response, "405 Method Not Allowed", {"message": "GET only."})
         for federation in _federations():
             issuer_path = ISSUER_PATH_PREFIX + federation.issuer.rsplit("/", 1)[-1]
             if path == issuer_path + DISCOVERY_PATH:
-                return answer(start_response, "200 OK", discovery_document(federation.issuer))
+                return json_answer(start_response, "200 OK", discovery_document(federation.issuer))
             if path == issuer_path + JWKS_PATH:
-                return answer(start_response, "200 OK", {"keys": [key.jwk for key in keys.values()]})
-        return answer(start_response, "404 Not Found", {"message": "No such issuer."})
+                return json_answer(start_response, "200 OK", {"keys": [key.jwk for key in keys.values()]})
+        return json_answer(start_response, "404 Not Found", {"message": "No such issuer."})
 
     return routed
 
