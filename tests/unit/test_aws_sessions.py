@@ -2,11 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
-from cloudivize import principal
 from cloudivize.aws_access.sessions import CustomerSessions, source_identity_for
 from cloudivize.errors import ServiceUnavailable, Unprocessable
 from cloudivize.principal import Principal
@@ -32,16 +30,6 @@ def assumed(minutes=15):
             "Arn": "arn:aws:sts::210987654321:assumed-role/CloudivizeAccess/Cloudivize-Session",
         },
     }
-
-
-@pytest.fixture
-def sts(monkeypatch):
-    client = boto3.client("sts", region_name="us-east-1")
-    stubber = Stubber(client)
-    monkeypatch.setattr(principal, "sts_client", lambda region, session=None: client)
-    with stubber:
-        yield stubber
-    stubber.assert_no_pending_responses()
 
 
 def expected(**extra):
