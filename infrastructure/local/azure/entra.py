@@ -173,10 +173,15 @@ class Entra:
                              f"'{application.app_id}'.]")  # fmt: skip
         # MSAL sends this token endpoint's URL (with v2.0); Entra also accepts the v1 form of it.
         authority = f"https://{host}/{tenant}/oauth2"
+        return self._signature_problem(
+            assertion, key.certificate.public_key(), algorithms=["RS256", "PS256"],
+            audience=[f"{authority}/v2.0/token", f"{authority}/token"], options={"require": ["exp", "aud"]},
+        )  # fmt: skip
+
+    def _signature_problem(self, assertion: str, key: Any, **decoding: Any) -> Answer | None:
+        """Entra's refusal of an assertion whose signature, time range or audience does not hold (None: it holds)."""
         try:
-            jwt.decode(assertion, key.certificate.public_key(), algorithms=["RS256", "PS256"],
-                       audience=[f"{authority}/v2.0/token", f"{authority}/token"], leeway=CLOCK_SKEW_SECONDS,
-                       options={"require": ["exp", "aud"]})  # fmt: skip
+            jwt.decode(assertion, key, leeway=CLOCK_SKEW_SECONDS, **decoding)
         except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
             return self._time_range_problem(assertion)
         except jwt.InvalidSignatureError:
@@ -221,17 +226,10 @@ class Entra:
                              "to sign the incoming token.")  # fmt: skip
         except (OSError, ValueError, KeyError):
             return aad_error(401, "invalid_client", 50166, f"Request to External OIDC endpoint failed: {issuer}.")
-        try:
-            jwt.decode(assertion, key, algorithms=["RS256"], audience=matching[0].audiences, issuer=issuer,
-                       leeway=CLOCK_SKEW_SECONDS, options={"require": ["exp"]})  # fmt: skip
-        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
-            return self._time_range_problem(assertion)
-        except jwt.InvalidSignatureError:
-            return aad_error(401, "invalid_client", 700027, "Client assertion contains an invalid signature. [Reason "
-                             "- Key was found, but use of the key to verify the signature failed.]")  # fmt: skip
-        except jwt.PyJWTError as error:
-            return aad_error(400, "invalid_request", 50027, f"JWT token is invalid or malformed: {error}.")
-        return None
+        return self._signature_problem(
+            assertion, key, algorithms=["RS256"], audience=matching[0].audiences, issuer=issuer,
+            options={"require": ["exp"]},
+        )  # fmt: skip
 
 
 def _instant(seconds: Any) -> str:
