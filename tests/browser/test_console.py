@@ -107,6 +107,14 @@ def connection(stack) -> Iterator[str]:
     assert api(stack, "DELETE", f"/connections/{created.json()['id']}").status_code == 204
 
 
+def expect_verified(page, *, at_least: int) -> None:
+    """The connection's page says it is verified, with at least that many checks and none failed."""
+    expect(page.locator(".verified")).to_have_text("Verified: Cloudivize can use this connection.")
+    checks = page.get_by_role("list", name="Verification checks").locator("li")
+    expect(checks.first).to_be_visible()
+    assert checks.count() >= at_least and page.locator(".check.fail").count() == 0
+
+
 def test_the_signed_out_page_offers_the_three_ways_in(page, site, stack):
     page.goto(stack.console_url + "/")
 
@@ -196,10 +204,7 @@ def test_connect_the_demo_account_see_its_checks_and_its_four_instances_then_del
     page.get_by_role("button", name="Connect").click()
 
     expect(page.get_by_role("heading", name="Demo from the console")).to_be_visible()
-    expect(page.locator(".verified")).to_have_text("Verified: Cloudivize can use this connection.")
-    checks = page.get_by_role("list", name="Verification checks").locator("li")
-    expect(checks.first).to_be_visible()
-    assert checks.count() >= 3 and page.locator(".check.fail").count() == 0
+    expect_verified(page, at_least=3)
     page.get_by_label("Type").fill("ec2:instance")
     page.get_by_role("button", name="List").click()
     rows = page.locator(".assets tbody tr")
@@ -416,10 +421,7 @@ def test_connect_the_demo_azure_federated_see_its_checks_and_its_three_virtual_m
 
         expect(page.get_by_role("heading", name="Demo Azure from the console")).to_be_visible()
         expect(page.locator(".facts")).to_contain_text("Federated (no secret)")
-        expect(page.locator(".verified")).to_have_text("Verified: Cloudivize can use this connection.")
-        checks = page.get_by_role("list", name="Verification checks").locator("li")
-        expect(checks.first).to_be_visible()
-        assert checks.count() >= 2 and page.locator(".check.fail").count() == 0
+        expect_verified(page, at_least=2)
         page.get_by_label("Type").fill("Microsoft.Compute/virtualMachines")
         page.get_by_role("button", name="List").click()
         rows = page.locator(".assets tbody tr")
