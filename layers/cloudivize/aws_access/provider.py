@@ -137,8 +137,8 @@ class AwsProvider:
         return cloudivize_activity(session, region=where, start=start, end=end, limit=limit, next_token=next_token)
 
 
-def make_provider(config: FunctionConfig) -> AwsProvider:
-    return AwsProvider(CustomerSessions(Principal(config.customer_access_role_arn, config.region)))
+def make_provider(config: FunctionConfig, principal: Principal) -> AwsProvider:
+    return AwsProvider(CustomerSessions(principal))
 
 
 def _one_of(region: str, regions: list[str]) -> str:

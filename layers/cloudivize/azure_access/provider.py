@@ -288,5 +288,5 @@ class AzureProvider:
         raise not_supported("Activity is read from AWS CloudTrail: it is available for AWS connections.")
 
 
-def make_provider(config: FunctionConfig) -> AzureProvider:
-    return AzureProvider(Principal(config.customer_access_role_arn, config.region), config.azure_federation_issuer)
+def make_provider(config: FunctionConfig, principal: Principal) -> AzureProvider:
+    return AzureProvider(principal, config.azure_federation_issuer)
