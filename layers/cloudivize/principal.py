@@ -49,7 +49,8 @@ def organization_audience(external_id: str) -> str:
     return AUDIENCE_PREFIX + digest[:48]  # 192 bits
 
 
-def _fresh(expires_at: datetime) -> bool:
+def fresh(expires_at: datetime) -> bool:
+    """Whether credentials expiring then are still worth using (not renewed yet): the broker's and customers'."""
     return expires_at - datetime.now(UTC) > REFRESH_BEFORE
 
 
@@ -85,7 +86,7 @@ class Principal:
                 self._own_sts = sts_client(self._region)
             if self.arn is None:
                 return self._own_sts
-            if self._broker is None or not _fresh(self._broker[1]):
+            if self._broker is None or not fresh(self._broker[1]):
                 credentials = self._own_sts.assume_role(
                     RoleArn=self.arn, RoleSessionName=BROKER_SESSION_NAME, DurationSeconds=BROKER_SESSION_SECONDS
                 )["Credentials"]

@@ -16,7 +16,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -30,7 +30,7 @@ from cloudivize.aws_access import SESSION_NAME
 from cloudivize.aws_access.failures import cannot_assume, error_code
 from cloudivize.metrics import count
 from cloudivize.observability import logger
-from cloudivize.principal import CLIENT_CONFIG, REFRESH_BEFORE, Principal
+from cloudivize.principal import CLIENT_CONFIG, Principal, fresh
 
 SESSION_SECONDS = 900  # the shortest AWS allows: a leaked credential dies quickly
 # Sessions (one per tenant, user and role: the user is the SourceIdentity) kept per warm container, least
@@ -153,10 +153,6 @@ def source_identity_for(user_id: str) -> str:
     return cleaned if len(cleaned) >= 2 else f"u-{cleaned}"
 
 
-def _fresh(expires_at: datetime) -> bool:
-    return expires_at - datetime.now(UTC) > REFRESH_BEFORE
-
-
 class CustomerSessions:
     """Assumes and caches sessions in customer accounts (one cache per warm container), from the principal's
     broker session (``cloudivize.principal``)."""
@@ -177,7 +173,7 @@ class CustomerSessions:
         key = hashlib.sha256(f"{tenant_id}\0{user_id}\0{role_arn}\0{external_id}".encode()).hexdigest()
         with self._lock:
             session = self._sessions.get(key)
-            if session is None or not _fresh(session.expires_at):
+            if session is None or not fresh(session.expires_at):
                 grant = self._assume(user_id=user_id, role_arn=role_arn, external_id=external_id)
                 if session is None:
                     session = CustomerSession(role_arn=role_arn, grant=grant)
