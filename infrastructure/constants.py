@@ -68,3 +68,12 @@ ENV_CORS_MAX_AGE = "CORS_MAX_AGE"
 # The API answers it and the stack publishes it; both read this one file.
 CUSTOMER_ROLE_TEMPLATE = "layers/cloudivize/aws_access/customer-role.yaml"
 ONBOARDING_TEMPLATE_KEY = "onboarding/aws/customer-role.yaml"
+# AWS Organizations (docs/architecture.md, "AWS organizations"): the template a customer deploys in the management
+# account (a discovery role, and a service-managed StackSet of the customer-role template), published beside it.
+ORGANIZATION_TEMPLATE = "layers/cloudivize/aws_access/organization-management.yaml"
+ONBOARDING_ORGANIZATION_TEMPLATE_KEY = "onboarding/aws/organization-management.yaml"
+ENV_ONBOARDING_ORGANIZATION_TEMPLATE_URL = "ONBOARDING_ORGANIZATION_TEMPLATE_URL"
+# How often the schedule reconciles every organization connection with its organization (context, hours).
+ORGANIZATION_SYNC_HOURS_CONTEXT = "cloudivize:organizationSyncHours"
+DEFAULT_ORGANIZATION_SYNC_HOURS = 6
+ORGANIZATION_SYNC_FUNCTION = "organization_sync"  # the routes.FUNCTIONS entry the schedule invokes

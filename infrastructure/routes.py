@@ -120,6 +120,23 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                     Access.AUDIT_WRITE,
                 }
             ),
+            # Connecting (or syncing) an AWS organization lists its accounts and verifies each new member live.
+            timeout_seconds=29,
+        ),
+        FunctionSpec(
+            name="organization_sync",
+            description="Keeps each AWS organization connection in step with its organization, on a schedule",
+            access=frozenset(
+                {
+                    Access.TABLE_READ,
+                    Access.TABLE_WRITE,
+                    Access.SEAL,
+                    Access.UNSEAL,
+                    Access.ASSUME_CUSTOMER_ROLE,  # the discovery role, and each new member's role (verification)
+                    Access.AUDIT_WRITE,  # every sync is recorded in its organization's audit trail
+                }
+            ),
+            timeout_seconds=300,  # every organization connection of every tenant, one after the other
         ),
         FunctionSpec(
             name="post_confirmation",
@@ -128,7 +145,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
         FunctionSpec(
             name="onboarding",
-            description="What customers need to connect: GET /onboarding/aws and /onboarding/azure",
+            description="What customers need to connect: GET /onboarding/aws, /onboarding/aws-organization, /onboarding/azure",
             access=frozenset({Access.TABLE_READ, Access.UNSEAL}),
         ),
         FunctionSpec(
@@ -197,7 +214,11 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "POST", "/connections/{connection_id}/verify", "connections", Needs.ADMIN, _CONNECTIONS, "connection.verified"
     ),
+    Route(
+        "POST", "/connections/{connection_id}/sync", "connections", Needs.ADMIN, _CONNECTIONS, "connection.synced"
+    ),
     Route("GET", "/onboarding/aws", "onboarding", Needs.ADMIN, "Onboarding an AWS account"),
+    Route("GET", "/onboarding/aws-organization", "onboarding", Needs.ADMIN, "Onboarding an AWS organization"),
     Route("GET", "/onboarding/azure", "onboarding", Needs.ADMIN, "Onboarding Azure"),
     Route("GET", "/connections/{connection_id}/assets", "assets", Needs.VIEWER),
     Route("POST", "/connections/{connection_id}/actions", "actions", Needs.OPERATOR, "Running actions", "asset.action"),
