@@ -214,9 +214,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "POST", "/connections/{connection_id}/verify", "connections", Needs.ADMIN, _CONNECTIONS, "connection.verified"
     ),
-    Route(
-        "POST", "/connections/{connection_id}/sync", "connections", Needs.ADMIN, _CONNECTIONS, "connection.synced"
-    ),
+    Route("POST", "/connections/{connection_id}/sync", "connections", Needs.ADMIN, _CONNECTIONS, "connection.synced"),
     Route("GET", "/onboarding/aws", "onboarding", Needs.ADMIN, "Onboarding an AWS account"),
     Route("GET", "/onboarding/aws-organization", "onboarding", Needs.ADMIN, "Onboarding an AWS organization"),
     Route("GET", "/onboarding/azure", "onboarding", Needs.ADMIN, "Onboarding Azure"),

@@ -16,6 +16,7 @@ from cloudivize.models.connections import (
     ConnectionCreate,
     ConnectionPage,
     ConnectionPatch,
+    SyncResult,
     Verification,
 )
 from cloudivize.observability import logger
@@ -158,6 +159,33 @@ def delete_connection(connection_id: ConnectionId) -> Response[None]:
 )
 def verify_connection(connection_id: ConnectionId) -> Verification:
     return _connections().verify(connection_id)
+
+
+@router.post(
+    "/connections/<connection_id>/sync",
+    summary="Reconcile an organization connection with its AWS organization",
+    tags=["connections"],
+    responses={
+        **ok(
+            "What the sync did (members added for new accounts, marked as having left or suspended) and every "
+            "member as it stands. A sync under way answers its result once done"
+        ),
+        **problems(403, 404, 409, 422, 503),
+    },
+)
+def sync_connection(connection_id: ConnectionId) -> SyncResult:
+    result = _connections().sync(connection_id)
+    logger.info(
+        "Organization synced",
+        extra={
+            "connection_id": connection_id,
+            "accounts": result.accounts,
+            "added": len(result.added),
+            "left": len(result.left),
+            "suspended": len(result.suspended),
+        },
+    )
+    return result
 
 
 lambda_handler = api_handler(router, on_invoke=IDEMPOTENCY_CONFIG.register_lambda_context)

@@ -41,6 +41,8 @@ EVENT_KIND = "audit_event"
 RECORDED_BODY_FIELDS = ("action", "asset_ids", "role", "organization_id")
 # Where a create's answer names what it made (a connection's id, an organization's id).
 CREATED_ID_FIELDS = ("id", "organization_id")
+# What a sync's answer says it did: member connection ids (never an account id, which the members hold sealed).
+SYNC_OUTCOME_FIELDS = ("added", "left", "suspended", "rejoined")
 MAX_RECORDED_CHARS = 2048  # an asset id's limit (ActionRequest)
 MAX_RECORDED_ITEMS = 50  # asset ids per action (ActionRequest)
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: sort keys sort as their times
@@ -176,12 +178,20 @@ def target_of(event: Mapping[str, Any], response: Mapping[str, Any]) -> dict[str
         value = _recorded(sent.get(name))
         if value is not None:
             target[name] = value
+    if response.get("statusCode") == 200 and event.get("resource", "").endswith("/sync"):
+        target |= sync_target(_json_object(response.get("body")))
     if response.get("statusCode") == 201:
         made = _json_object(response.get("body"))
         created = next((made[name] for name in CREATED_ID_FIELDS if isinstance(made.get(name), str)), None)
         if created is not None:
             target["created_id"] = created[:MAX_RECORDED_CHARS]
     return target
+
+
+def sync_target(outcome: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    """Of a sync's outcome, what the audit trail records: the member connections it added or changed."""
+    recorded = {name: _recorded(outcome.get(name)) for name in SYNC_OUTCOME_FIELDS}
+    return {name: value for name, value in recorded.items() if value is not None}
 
 
 def _organization_of(caller: Caller, response: Mapping[str, Any]) -> str | None:

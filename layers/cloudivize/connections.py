@@ -11,6 +11,7 @@ from typing import Any
 
 from cloudivize.errors import (
     BadRequest,
+    CloudivizeError,
     DuplicateConnection,
     NotFound,
     PreconditionFailed,
@@ -18,7 +19,16 @@ from cloudivize.errors import (
     Unprocessable,
 )
 from cloudivize.metrics import count_connection_event
-from cloudivize.models.connections import Connection, ConnectionPage, ConnectionPatch, Verification
+from cloudivize.models.connections import (
+    Connection,
+    ConnectionPage,
+    ConnectionPatch,
+    SyncResult,
+    SyncSummary,
+    Verification,
+)
+from cloudivize.observability import logger
+from cloudivize.organization_members import OrganizationMembers
 from cloudivize.providers import Providers
 from cloudivize.providers.base import CloudConnection, Document, Provider
 from cloudivize.repository import BadPageToken, RecordMissing, StaleVersion
@@ -81,11 +91,51 @@ class Connections:
             regions=new.regions,
             secret_expires_at=new.secret_expires_at,
             descriptors=new.descriptors.to_sealed(),
+            scope=new.scope,
         )
         credentials = new.credentials.to_sealed() if new.credentials is not None else None
         self._store.create(record, credentials)
         count_connection_event("ConnectionCreated", provider.name)
+        if record.scope == "organization" and status == "verified":
+            self._first_sync(connection_id)
+            return self.get(connection_id)
         return self._to_api(record)
+
+    def _first_sync(self, connection_id: str) -> None:
+        """An organization connection, once stored, connects its accounts. Should that fail (AWS throttling, say),
+        the connection stays, as verified as it is: the answer says so, and how to go on."""
+        try:
+            self.sync(connection_id)
+        except CloudivizeError as error:
+            logger.info("First sync failed", extra={"connection_id": connection_id, "error": type(error).__name__})
+            error.detail += (
+                f" The organization connection {connection_id} is stored: sync it "
+                f"(POST /connections/{connection_id}/sync) once this is resolved."
+            )
+            error.extensions["connection_id"] = connection_id
+            raise
+
+    def sync(self, connection_id: str) -> SyncResult:
+        """Reconcile an organization connection with its organization (``organization_members``)."""
+        record, connection = self.open(connection_id)
+        if record.scope != "organization":
+            raise Unprocessable(
+                "Only an organization connection syncs: this one connects one account.",
+                errors=[{"field": "connection_id", "in": "path", "type": "not_an_organization", "message": "sync"}],
+            )
+        return self._members(record.provider).sync(record, connection)
+
+    def _members(self, provider_name: str) -> OrganizationMembers:
+        provider = self._providers[provider_name]
+        external_id = self._tenants.external_id(self._caller.tenant_id)
+
+        def opened(member: ConnectionRecord) -> CloudConnection:
+            return self._cloud_connection(
+                provider, member.connection_id, provider.descriptors_type.model_validate(member.descriptors), None,
+                member.regions, None, external_id=external_id,
+            )  # fmt: skip
+
+        return OrganizationMembers(self._store, provider, user_id=self._caller.user_id, cloud_connection=opened)
 
     def get(self, connection_id: str) -> Connection:
         return self._to_api(self._load(connection_id))
@@ -142,8 +192,14 @@ class Connections:
         return self._to_api(record)
 
     def delete(self, connection_id: str) -> None:
+        """An organization connection goes with its member connections (what they connect stays the customer's)."""
+        record = self._load(connection_id)
         try:
-            self._store.delete(connection_id)
+            if record.scope == "organization":
+                members = [member.connection_id for member in self._store.members_of(connection_id)]
+                self._store.delete_organization(connection_id, members)
+            else:
+                self._store.delete(connection_id)
         except RecordMissing:
             raise _not_found(connection_id) from None
 
@@ -168,6 +224,22 @@ class Connections:
         if opened is None:
             raise _not_found(connection_id)
         record, provider = opened.record, self._providers[opened.record.provider]
+        external_id = opened.tenant.external_id.get_secret_value() if opened.tenant else None
+        members: tuple[CloudConnection, ...] = ()
+        if record.scope == "organization":  # its assets and actions are those of its active members
+            members = tuple(
+                self._cloud_connection(
+                    provider,
+                    member.connection_id,
+                    provider.descriptors_type.model_validate(member.descriptors),
+                    None,
+                    member.regions,
+                    None,
+                    external_id=external_id,
+                )  # fmt: skip
+                for member in self._store.members_of(connection_id)
+                if member.account_state == "active"
+            )
         connection = self._cloud_connection(
             provider,
             connection_id,
@@ -175,7 +247,9 @@ class Connections:
             provider.credentials_type.model_validate(opened.credentials),
             record.regions,
             record.secret_expires_at,
-            external_id=opened.tenant.external_id.get_secret_value() if opened.tenant else None,
+            external_id=external_id,
+            scope=record.scope,
+            members=members,
         )
         return record, connection
 
@@ -216,6 +290,12 @@ class Connections:
             created_at=record.created_at,
             updated_at=record.updated_at,
             last_verified_at=record.last_verified_at,
+            scope=record.scope,
+            organization_connection_id=record.organization_connection_id,
+            account_state=record.account_state,
+            failed_checks=record.failed_checks,
+            last_synced_at=record.last_synced_at,
+            last_sync=SyncSummary.model_validate(record.last_sync) if record.last_sync else None,
             **{provider.name: view},
         )
 
@@ -229,6 +309,8 @@ class Connections:
         secret_expires_at: datetime | None,
         *,
         external_id: str | None,
+        scope: str = "account",
+        members: tuple[CloudConnection, ...] = (),
     ) -> CloudConnection:
         """What a call into the customer's cloud needs: for a stored connection (``open``), or for one not yet
         stored or about to change (verified before writing)."""
@@ -242,6 +324,8 @@ class Connections:
             regions=regions,
             secret_expires_at=secret_expires_at,
             external_id=external_id,
+            scope=scope,
+            members=members,
         )
 
     @staticmethod

@@ -173,6 +173,22 @@ class FanOut:
             return [guarded(call) for call in calls]
         return list(self._pool.map(guarded, calls))
 
+    def bound(self, account: str, call: Callable[..., R]) -> Callable[..., R]:
+        """``call`` held to the account's cap, for ``all``: calls of several accounts at once, each within its own."""
+        limit = self._limit(account)
+
+        def guarded(*args: Any) -> R:
+            with limit:
+                return call(*args)
+
+        return guarded
+
+    def all(self, calls: Sequence[Callable[[], R]]) -> list[R]:
+        """Each call's result, in order, all of them at once in the container's threads (each already ``bound``)."""
+        if len(calls) <= 1:
+            return [call() for call in calls]
+        return list(self._pool.map(lambda call: call(), calls))
+
 
 # --- the walk -------------------------------------------------------------------------------------------
 def _remains(position: Position, read: Read, consumed: int) -> Mark | None:

@@ -89,6 +89,21 @@ def user_settings_key(user_id: str) -> RecordKey:
     return RecordKey(user_partition(user_id), SETTINGS_SORT_KEY)
 
 
+# Which organization connections the schedule reconciles (cloudivize.organization_sync): one partition, one item
+# per organization connection, holding nothing but the two ids its key names. Written with the connection.
+SCHEDULED_SYNC_PARTITION = "SCHEDULE#organization-sync"
+
+
+def scheduled_sync_key(tenant_id: str, connection_id: str) -> RecordKey:
+    return RecordKey(SCHEDULED_SYNC_PARTITION, f"{tenant_partition(tenant_id)}#{CONNECTION_PREFIX}{connection_id}")
+
+
+def scheduled_sync_ids(sort_key: str) -> tuple[str, str]:
+    """(tenant id, connection id) of a ``scheduled_sync_key``'s sort key."""
+    tenant, connection = sort_key.removeprefix(tenant_partition("")).split(f"#{CONNECTION_PREFIX}", 1)
+    return tenant, connection
+
+
 # The audit table (its own table: cloudivize.audit): partition = organization, sort key = when + a random suffix,
 # so that its keys sort by time and no two events share one.
 AUDIT_PARTITION_PREFIX = "ORG#"
@@ -296,6 +311,45 @@ class Table:
                 raise (StaleVersion if error.response.get("Item") else RecordMissing)() from None
             raise
         return _attributes(response["Attributes"])
+
+    def lease(self, key: RecordKey, attribute: str, *, until: int, now: int) -> bool:
+        """Take the lease ``attribute`` of an existing record until ``until`` (epoch seconds), unless another holder's
+        lease is still running at ``now``: whether it was taken. The version is left alone (no change a reader sees)."""
+        try:
+            self._table.update_item(
+                Key=key.as_item_key(),
+                UpdateExpression="SET #lease = :until",
+                ConditionExpression="attribute_exists(#pk) AND (attribute_not_exists(#lease) OR #lease < :now)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#lease": attribute},
+                ExpressionAttributeValues={":until": until, ":now": now},
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
+
+    def release(self, key: RecordKey, attribute: str, *, held: int, changes: dict[str, Any]) -> None:
+        """End the lease ``attribute`` taken until ``held`` and write ``changes`` with it, if the lease is still that
+        one (a holder whose lease ran out writes nothing: whoever took it since will write)."""
+        names = {"#lease": attribute}
+        values: dict[str, Any] = {":held": held}
+        assignments = []
+        for index, (name, value) in enumerate(changes.items()):
+            names[f"#a{index}"], values[f":v{index}"] = name, value
+            assignments.append(f"#a{index} = :v{index}")
+        expression = ("SET " + ", ".join(assignments) + " " if assignments else "") + "REMOVE #lease"
+        try:
+            self._table.update_item(
+                Key=key.as_item_key(),
+                UpdateExpression=expression,
+                ConditionExpression="#lease = :held",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
 
     def query_all(self, partition: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
         """Every record of one partition whose sort key starts with ``prefix``, strongly consistent, as (sort key,

@@ -31,7 +31,8 @@ ORGANIZATION_HEADER = "X-Cloudivize-Organization"
 ROUTE_POLICY_VARIABLE = "ROUTE_POLICY"
 ORGANIZATION_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
-SignInMode = Literal["local", "amazon"]
+# "schedule": Cloudivize itself, acting on a schedule for an organization (cloudivize.organization_sync).
+SignInMode = Literal["local", "amazon", "schedule"]
 
 NO_SUCH_ORGANIZATION = "No such organization, or you are not a member of it."
 NO_ORGANIZATION = (

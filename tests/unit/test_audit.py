@@ -73,6 +73,9 @@ SCENARIOS: dict[str, Callable[[], Request]] = {
     ),
     "DELETE /connections/{connection_id}": lambda: ("DELETE", f"/connections/{new_connection()}", None),
     "POST /connections/{connection_id}/verify": lambda: ("POST", f"/connections/{new_connection()}/verify", None),
+    # An account's connection does not sync (a 422, recorded as failed); organizations' syncs:
+    # tests/unit/test_organization_connections.py.
+    "POST /connections/{connection_id}/sync": lambda: ("POST", f"/connections/{new_connection()}/sync", None),
     "POST /invitations": lambda: ("POST", "/invitations", {"email": "new@example.com", "role": "viewer"}),
     "DELETE /invitations/{invitation_id}": lambda: ("DELETE", f"/invitations/{invitation()}", None),
     # t2's owner invites t1's owner, who accepts: the event goes to t2, the organization joined.

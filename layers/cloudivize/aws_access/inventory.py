@@ -13,7 +13,7 @@ from where the previous page left it (``cloudivize.paging``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -181,27 +181,33 @@ def _buckets(regions: set[str]) -> Reader:
     return read
 
 
-def _failure(listing: str, region: str, error: Exception) -> SourceFailed:
+def _failure(listing: str, region: str, error: Exception, account: str) -> SourceFailed:
     if isinstance(error, ClientError):
         code = error_code(error)
         if code in THROTTLED_CODES:
             detail = "AWS throttled the listing; retry shortly."
         else:
             detail = f"Could not list {listing} in {region}; check that the role allows it and the region is enabled."
-        return SourceFailed(RegionError(region=region, service=listing, error=code or "Error", detail=detail), error)
-    return SourceFailed(
-        RegionError(region=region, service=listing, error=type(error).__name__, detail="AWS unreachable."), error
+        failed = RegionError(region=region, account_id=account, service=listing, error=code or "Error", detail=detail)
+        return SourceFailed(failed, error)
+    failed = RegionError(
+        region=region, account_id=account, service=listing, error=type(error).__name__, detail="AWS unreachable."
     )
+    return SourceFailed(failed, error)
 
 
-def _source(session: CustomerSession, listing: str, service: str, region: str, reader: Reader) -> Source[Asset]:
+def _source(
+    session: CustomerSession, account: str, listing: str, service: str, region: str, reader: Reader
+) -> Source[Asset]:
     def read(position: Position, wanted: int) -> Read[Asset]:
         try:
-            return reader(session.client(service, region), region, position, wanted)
+            found = reader(session.client(service, region), region, position, wanted)
         except (ClientError, BotoCoreError) as error:
-            raise _failure(listing, region, error) from None
+            raise _failure(listing, region, error, account) from None
+        held = [entry.model_copy(update={"account_id": account}) if entry else None for entry in found.entries]
+        return Read(entries=held, next=found.next)
 
-    return Source(name=f"{region}/{listing}", read=read)
+    return Source(name=f"{account}/{region}/{listing}", read=read)
 
 
 def wanted_types(types: set[str] | None) -> Callable[[str], bool]:
@@ -209,13 +215,13 @@ def wanted_types(types: set[str] | None) -> Callable[[str], bool]:
 
 
 def sources(
-    session: CustomerSession, *, regions: Sequence[str], home_region: str, types: set[str] | None
+    session: CustomerSession, *, account: str, regions: Sequence[str], home_region: str, types: set[str] | None
 ) -> list[Source[Asset]]:
     """The listing's sources, in the documented order (see the module's docstring)."""
     wanted = wanted_types(types)
     listed: list[Source[Asset]] = []
     if wanted(S3_BUCKET):
-        listed.append(_source(session, "s3", "s3", home_region, _buckets(set(regions))))
+        listed.append(_source(session, account, "s3", "s3", home_region, _buckets(set(regions))))
     others = types is None or any(kind not in KNOWN_TYPES for kind in types)
     for region in sorted(regions):
         for listing, service, kind, reader in (
@@ -224,9 +230,9 @@ def sources(
             ("lambda", "lambda", LAMBDA_FUNCTION, _lambda),
         ):
             if wanted(kind):
-                listed.append(_source(session, listing, service, region, reader))
+                listed.append(_source(session, account, listing, service, region, reader))
         if others:
-            listed.append(_source(session, "tagging", "resourcegroupstaggingapi", region, _tagged(types)))
+            listed.append(_source(session, account, "tagging", "resourcegroupstaggingapi", region, _tagged(types)))
     return listed
 
 
@@ -235,31 +241,35 @@ def enabled_regions(session: CustomerSession, home_region: str) -> list[str]:
     return sorted(region["RegionName"] for region in regions)
 
 
-def _with_tags(
-    session: CustomerSession, items: list[Asset], run: Callable[[Sequence[Callable[[], Any]]], list[Any]]
+def with_tags(
+    items: list[Asset],
+    sessions: Mapping[str, CustomerSession],
+    run: Callable[[Sequence[tuple[str, Callable[[], Any]]]], list[Any]],
 ) -> tuple[list[Asset], list[RegionError]]:
     """The page's Lambda functions and buckets with their tags (their listings carry none): one GetResources
-    per region (per 100 ARNs) of the page, never of the account."""
-    untagged: dict[str, list[str]] = {}
+    per account and region (per 100 ARNs) of the page, never of the account. ``sessions``: by account id;
+    ``run``: (account, call) pairs at once."""
+    untagged: dict[tuple[str, str], list[str]] = {}
     for asset in items:
-        if asset.type in (LAMBDA_FUNCTION, S3_BUCKET) and asset.arn and asset.region:
-            untagged.setdefault(asset.region, []).append(asset.arn)
+        if asset.type in (LAMBDA_FUNCTION, S3_BUCKET) and asset.arn and asset.region and asset.account_id:
+            untagged.setdefault((asset.account_id, asset.region), []).append(asset.arn)
     calls = [
-        (region, arns[start : start + TAGGING_ARNS_PER_CALL])
-        for region, arns in sorted(untagged.items())
+        (account, region, arns[start : start + TAGGING_ARNS_PER_CALL])
+        for (account, region), arns in sorted(untagged.items())
         for start in range(0, len(arns), TAGGING_ARNS_PER_CALL)
     ]
 
-    def tags_of(region: str, arns: list[str]) -> dict[str, dict[str, str]] | RegionError:
+    def tags_of(account: str, region: str, arns: list[str]) -> dict[str, dict[str, str]] | RegionError:
         try:
-            page = session.client("resourcegroupstaggingapi", region).get_resources(ResourceARNList=arns)
+            page = sessions[account].client("resourcegroupstaggingapi", region).get_resources(ResourceARNList=arns)
         except (ClientError, BotoCoreError) as error:
-            return _failure("tagging", region, error).error
+            return _failure("tagging", region, error, account).error
         return {resource["ResourceARN"]: _tags(resource.get("Tags")) for resource in page["ResourceTagMappingList"]}
 
     found: dict[str, dict[str, str]] = {}
     errors: list[RegionError] = []
-    for answer in run([lambda region=region, arns=arns: tags_of(region, arns) for region, arns in calls]):
+    pairs = [(account, lambda a=account, r=region, arns=arns: tags_of(a, r, arns)) for account, region, arns in calls]
+    for answer in run(pairs):
         if isinstance(answer, RegionError):
             errors.append(answer)
         else:
@@ -285,9 +295,13 @@ def list_page(
     def run(calls: Sequence[Callable[[], Any]]) -> list[Any]:
         return fan_out.run(account, calls)
 
-    listing = sources(session, regions=regions, home_region=home_region, types=types)
+    listing = sources(session, account=account, regions=regions, home_region=home_region, types=types)
     walked = walk(listing, None if cursor is None else cursor.marks, limit=limit, fan_out=run)
-    if walked.all_failed(lambda error: isinstance(error, ClientError) and error_code(error) in THROTTLED_CODES):
+    if walked.all_failed(throttled_error):
         raise throttled()
-    items, tag_errors = _with_tags(session, walked.items, run)
+    items, tag_errors = with_tags(walked.items, {account: session}, lambda pairs: run([call for _, call in pairs]))
     return items, walked.errors + tag_errors, walked
+
+
+def throttled_error(error: BaseException) -> bool:
+    return isinstance(error, ClientError) and error_code(error) in THROTTLED_CODES

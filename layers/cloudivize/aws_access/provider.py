@@ -9,23 +9,50 @@ from cloudivize.aws_access.access import home_region
 from cloudivize.aws_access.activity import cloudivize_activity
 from cloudivize.aws_access.inventory import enabled_regions, inventory_fan_out, list_page
 from cloudivize.aws_access.operations import run_action as run_account_action
+from cloudivize.aws_access.organization import (
+    discover,
+    discovery_checks,
+    list_organization_page,
+    member_role_arn,
+    not_for_organizations,
+    organization_fan_out,
+    run_organization_action,
+)
 from cloudivize.aws_access.sessions import CustomerSession, CustomerSessions
-from cloudivize.aws_access.verify import verify_aws
+from cloudivize.aws_access.verify import verify_aws, verify_role
 from cloudivize.config import FunctionConfig
 from cloudivize.errors import BadRequest, Forbidden, Unprocessable
 from cloudivize.models.assets import ActionRequest, ActionResponse, ActivityPage, Asset
-from cloudivize.models.connections import AwsConnectionCreate, AwsDescriptors, ConnectionPatch, Verification
+from cloudivize.models.connections import (
+    DEFAULT_MEMBER_ROLE_NAME,
+    AwsConnectionCreate,
+    AwsDescriptors,
+    AwsOrganization,
+    ConnectionPatch,
+    Verification,
+)
 from cloudivize.models.fields import ROLE_ARN_PATTERN, known_aws_regions
 from cloudivize.paging import SCOPE_CHANGED, Cursor, Listing
 from cloudivize.principal import Principal
-from cloudivize.providers.base import CloudConnection, Document, NewConnection, PatchedConnection
+from cloudivize.providers.base import (
+    CloudConnection,
+    Discovered,
+    Document,
+    MemberAccount,
+    NewConnection,
+    PatchedConnection,
+)
 
 
 class AwsRole(Document):
-    """The sealed descriptors of an AWS connection."""
+    """The sealed descriptors of an AWS connection (of an organization: its discovery role, and what it learnt)."""
 
     role_arn: str
     account_id: str
+    member_role_name: str | None = None  # an organization's: the role the StackSet deploys in each account
+    include_management_account: bool = False
+    organization_id: str | None = None
+    management_account_id: str | None = None
 
 
 class NoCredentials(Document):
@@ -44,10 +71,21 @@ class AwsProvider:
     def __init__(self, sessions: CustomerSessions) -> None:
         self.sessions = sessions
         self.fan_out = inventory_fan_out()  # the container's listing threads, shared by its requests
+        self.organization_fan_out = organization_fan_out()  # organizations': each member within its own cap
 
     # --- what is stored ---------------------------------------------------------------------------------
     def new_connection(self, request: AwsConnectionCreate) -> NewConnection:
         account_id = ROLE_ARN_PATTERN.match(request.role_arn)["account_id"]  # type: ignore[index]
+        if request.scope == "organization":
+            descriptors = AwsRole(
+                role_arn=request.role_arn,
+                account_id=account_id,
+                member_role_name=request.member_role_name or DEFAULT_MEMBER_ROLE_NAME,
+                include_management_account=request.include_management_account,
+            )
+            return NewConnection(
+                descriptors=descriptors, credentials=None, regions=request.regions, scope="organization"
+            )
         return NewConnection(
             descriptors=AwsRole(role_arn=request.role_arn, account_id=account_id),
             credentials=None,
@@ -58,7 +96,20 @@ class AwsProvider:
         # IAM role names are unique within an account whatever their case or path, so two ARNs that differ
         # only there name the same role (the partition is kept: account ids are unique per partition).
         role = ROLE_ARN_PATTERN.match(descriptors.role_arn)
-        return f"{role['partition']}:{role['account_id']}:{role['name'].lower()}"  # type: ignore[index]
+        identity = f"{role['partition']}:{role['account_id']}:{role['name'].lower()}"  # type: ignore[index]
+        return f"organization:{identity}" if descriptors.member_role_name is not None else identity
+
+    def member(self, descriptors: AwsRole, account: MemberAccount) -> AwsRole:
+        role_arn = member_role_arn(descriptors.role_arn, account.account_id, descriptors.member_role_name or "")
+        return AwsRole(role_arn=role_arn, account_id=account.account_id)
+
+    def discovered(self, descriptors: AwsRole, organization: Discovered) -> AwsRole:
+        return descriptors.model_copy(
+            update={
+                "organization_id": organization.organization_id,
+                "management_account_id": organization.management_account_id,
+            }
+        )
 
     def patched(
         self, descriptors: AwsRole, patch: ConnectionPatch, *, secret_expires_at: datetime | None, **_: object
@@ -70,7 +121,17 @@ class AwsProvider:
     def view(
         self, descriptors: AwsRole, *, regions: list[str] | None, secret_expires_at: datetime | None
     ) -> AwsDescriptors:
-        return AwsDescriptors(account_id=descriptors.account_id, role_arn=descriptors.role_arn, regions=regions)
+        organization = None
+        if descriptors.member_role_name is not None:
+            organization = AwsOrganization(
+                organization_id=descriptors.organization_id,
+                management_account_id=descriptors.management_account_id,
+                member_role_name=descriptors.member_role_name,
+                include_management_account=descriptors.include_management_account,
+            )
+        return AwsDescriptors(
+            account_id=descriptors.account_id, role_arn=descriptors.role_arn, regions=regions, organization=organization
+        )
 
     # --- reaching the account ---------------------------------------------------------------------------
     @staticmethod
@@ -88,6 +149,16 @@ class AwsProvider:
         )
 
     def verify(self, connection: AwsConnection) -> Verification:
+        if connection.scope == "organization":
+            role_arn = connection.descriptors.role_arn
+            return verify_role(
+                lambda: self.session(connection),
+                role_arn=role_arn,
+                region=home_region(role_arn),
+                principal_arn=self.sessions.principal_arn,
+                external_id=self._external_id(connection),
+                capabilities=discovery_checks,
+            )
         return verify_aws(
             lambda: self.session(connection),
             role_arn=connection.descriptors.role_arn,
@@ -100,6 +171,11 @@ class AwsProvider:
         self, connection: AwsConnection, *, types: set[str] | None, region: str | None, limit: int,
         cursor: Cursor | None,
     ) -> Listing[Asset]:  # fmt: skip
+        if connection.scope == "organization":
+            return list_organization_page(
+                connection.members, open_session=self.session, fan_out=self.organization_fan_out, types=types,
+                region=region, limit=limit, cursor=cursor,
+            )  # fmt: skip
         session, home = self.session(connection), home_region(connection.descriptors.role_arn)
         if cursor is None:  # the first page fixes the regions the listing walks through
             regions = connection.regions or enabled_regions(session, home)
@@ -117,7 +193,16 @@ class AwsProvider:
         return Listing(items=items, errors=errors, next=following)
 
     def run_action(self, connection: AwsConnection, request: ActionRequest) -> ActionResponse:
+        if connection.scope == "organization":
+            return run_organization_action(connection.members, request, self.run_action)
         return run_account_action(self.session(connection), request, home_region(connection.descriptors.role_arn))
+
+    def discover(self, connection: AwsConnection) -> Discovered:
+        return discover(
+            self.session(connection),
+            connection.descriptors.role_arn,
+            include_management_account=connection.descriptors.include_management_account,
+        )
 
     def activity(
         self,
@@ -129,6 +214,8 @@ class AwsProvider:
         limit: int,
         next_token: str | None,
     ) -> ActivityPage:
+        if connection.scope == "organization":
+            raise not_for_organizations("Activity")
         session = self.session(connection)
         if region is not None:
             where = _one_of(region, connection.regions or sorted(known_aws_regions()))

@@ -161,6 +161,7 @@ class CustomerSessions:
         self._principal = principal
         self._lock = threading.Lock()
         self._sessions: OrderedDict[str, CustomerSession] = OrderedDict()
+        self._opening: dict[str, threading.Lock] = {}
 
     @property
     def principal_arn(self) -> str | None:
@@ -171,18 +172,23 @@ class CustomerSessions:
         refusal raises here, as for a new one), its clients kept."""
         # Keyed by a digest: the External ID must not sit in clear in a dict that a debugger or dump could print.
         key = hashlib.sha256(f"{tenant_id}\0{user_id}\0{role_arn}\0{external_id}".encode()).hexdigest()
+        # One AssumeRole per key at a time, and sessions of other roles (an organization's accounts) at once.
         with self._lock:
-            session = self._sessions.get(key)
+            opening = self._opening.setdefault(key, threading.Lock())
+        with opening:
+            with self._lock:
+                session = self._sessions.get(key)
             if session is None or not fresh(session.expires_at):
                 grant = self._assume(user_id=user_id, role_arn=role_arn, external_id=external_id)
                 if session is None:
                     session = CustomerSession(role_arn=role_arn, grant=grant)
-                    self._sessions[key] = session
                 else:
                     session.renew(grant)
-            self._sessions.move_to_end(key)
-            while len(self._sessions) > MAX_CACHED_SESSIONS:
-                self._sessions.popitem(last=False)
+            with self._lock:
+                self._sessions[key] = session
+                self._sessions.move_to_end(key)
+                while len(self._sessions) > MAX_CACHED_SESSIONS:
+                    self._opening.pop(self._sessions.popitem(last=False)[0], None)
             return session
 
     def _assume(self, *, user_id: str, role_arn: str, external_id: str) -> Grant:

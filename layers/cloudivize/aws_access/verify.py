@@ -27,22 +27,43 @@ def verify_aws(
     external_id: str,
 ) -> Verification:
     """Named checks of the role ``role_arn``, reached through ``open_session`` (AssumeRole as Cloudivize)."""
+    return verify_role(
+        open_session,
+        role_arn=role_arn,
+        region=(regions or [home_region(role_arn)])[0],
+        principal_arn=principal_arn,
+        external_id=external_id,
+        capabilities=_view_and_operate,
+    )
+
+
+def verify_role(
+    open_session: Callable[[], CustomerSession],
+    *,
+    role_arn: str,
+    region: str,
+    principal_arn: str | None,
+    external_id: str,
+    capabilities: Callable[[CustomerSession, str, str], list[Check]],
+) -> Verification:
+    """The checks every role Cloudivize uses must pass (assumable, its CloudTrail session, a trust policy of
+    Cloudivize alone with the External ID), then what this kind of role is for (``capabilities``)."""
     try:
         session = open_session()
     except Unprocessable as refused:
         return Verification(ok=False, checks=[Check(name="role_assumable", ok=False, detail=refused.detail)])
-    region = (regions or [home_region(role_arn)])[0]
     checks = [
         Check(name="role_assumable", ok=True, detail=f"Cloudivize assumed {role_arn} with your External ID."),
         _cloudtrail_session(session, region),
         _trust_policy(session, role_arn, region, principal_arn=principal_arn, external_id=external_id),
         _source_identity(session),
-        *_view_and_operate(session, role_arn, region),
+        *capabilities(session, role_arn, region),
     ]
     return Verification(ok=all(check.ok for check in checks if check.required), checks=checks)
 
 
-def _guard(error: ClientError) -> None:
+def guard(error: ClientError) -> None:
+    """A throttled check is a 503 (retry), not a failed check."""
     if error_code(error) in THROTTLED_CODES:
         raise throttled() from None
 
@@ -51,7 +72,7 @@ def _cloudtrail_session(session: CustomerSession, region: str) -> Check:
     try:
         arn = session.client("sts", region).get_caller_identity()["Arn"]
     except ClientError as error:
-        _guard(error)
+        guard(error)
         return Check(name="cloudtrail_session", ok=False, detail=f"GetCallerIdentity failed ({error_code(error)}).")
     ok = arn.endswith(f"/{SESSION_NAME}")
     return Check(
@@ -70,7 +91,7 @@ def _trust_policy(
     try:
         document = session.client("iam", region).get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
     except ClientError as error:
-        _guard(error)
+        guard(error)
         return Check(
             name="trust_policy",
             ok=False,
@@ -99,7 +120,7 @@ def _view_and_operate(session: CustomerSession, role_arn: str, region: str) -> l
     try:
         reservations = ec2.describe_instances(MaxResults=5)["Reservations"]
     except ClientError as error:
-        _guard(error)
+        guard(error)
         return [
             Check(
                 name="can_view",
@@ -120,7 +141,7 @@ def _view_and_operate(session: CustomerSession, role_arn: str, region: str) -> l
             call(InstanceIds=instances[:1] or [_PLACEHOLDER_INSTANCE], DryRun=True)
             allowed.append(action)  # pragma: no cover - AWS always answers a DryRun with an error
         except ClientError as error:
-            _guard(error)
+            guard(error)
             (denied if is_denied(error) else allowed).append(action)  # DryRunOperation = would have succeeded
     operate = Check(
         name="can_operate",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from pydantic import SecretStr
 
@@ -283,6 +284,11 @@ class AzureProvider:
 
     def run_action(self, connection: AzureConnection, request: ActionRequest) -> ActionResponse:
         return run_subscription_action(self.session(connection), request, connection.descriptors.subscription_ids)
+
+    def _no_organizations(self, *_: object) -> NoReturn:
+        raise not_supported("Azure connections have no organization scope: connect subscriptions instead.")
+
+    discover = member = discovered = _no_organizations
 
     def activity(self, connection: AzureConnection, **_: object) -> ActivityPage:
         raise not_supported("Activity is read from AWS CloudTrail: it is available for AWS connections.")

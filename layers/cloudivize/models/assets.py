@@ -17,12 +17,16 @@ class Asset(BaseModel):
     name: str | None = None
     type: str = Field(description='e.g. "ec2:instance", "s3:bucket", "Microsoft.Compute/virtualMachines"')
     region: str | None = Field(default=None, description="AWS region or Azure location")
+    account_id: str | None = Field(default=None, description="AWS: the account that holds it")
     state: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
 
 
 class RegionError(BaseModel):
     region: str = Field(description="The region (AWS) or subscription (Azure) that failed")
+    account_id: str | None = Field(
+        default=None, description="AWS: the account (an organization's listing reports each account's own)"
+    )
     service: str
     error: str
     detail: str

@@ -27,12 +27,18 @@ from cloudivize.models.fields import (
     ConnectionName,
     Guid,
     RoleArn,
+    RoleName,
     SubscriptionIds,
 )
 
 Provider = Literal["aws", "azure"]
 PROVIDERS: tuple[str, ...] = Provider.__args__
 ConnectionStatus = Literal["unverified", "verified", "failed"]
+# An account's connection, or an AWS organization's: its discovery role lists the accounts, each a member connection.
+ConnectionScope = Literal["account", "organization"]
+AccountState = Literal["active", "suspended", "left"]
+# The customer-role template's default role name, which the organization template's StackSet deploys.
+DEFAULT_MEMBER_ROLE_NAME = "CloudivizeAccess"
 # How Cloudivize signs in as a customer's Entra application, most recommended first (docs/architecture.md, "Azure
 # credentials"): its AWS identity token (no secret anywhere), a certificate it issued (the customer handles no
 # secret), or a client secret the customer made.
@@ -109,16 +115,54 @@ class AwsConnectionCreate(_Strict):
                     "role_arn": "arn:aws:iam::123456789012:role/CloudivizeReadOnly",
                     "regions": ["us-east-1", "eu-west-1"],
                     "verify": False,
-                }
+                },
+                {
+                    "provider": "aws",
+                    "scope": "organization",
+                    "name": "Acme organization",
+                    "role_arn": "arn:aws:iam::123456789012:role/CloudivizeOrganizationDiscovery",
+                    "regions": ["us-east-1", "eu-west-1"],
+                    "verify": False,
+                },
             ]
         }
     )
 
     provider: Literal["aws"]
+    scope: ConnectionScope = Field(
+        default="account",
+        description="account: role_arn is the role of one account. organization: role_arn is the discovery role "
+        "of GET /onboarding/aws-organization, in the management account (or a delegated administrator); every "
+        "account of the organization becomes a member connection",
+    )
     name: ConnectionName
     role_arn: RoleArn
-    regions: AwsRegions | None = Field(default=None, description="Regions to use; default: all enabled regions")
-    verify: StrictBool = Field(default=True, description="Verify the connection live before storing it")
+    regions: AwsRegions | None = Field(
+        default=None, description="Regions to use (an organization's: each member's); default: all enabled regions"
+    )
+    member_role_name: RoleName | None = Field(
+        default=None,
+        description=f"organization only: the role the StackSet creates in each account (default "
+        f"{DEFAULT_MEMBER_ROLE_NAME}, the template's RoleName)",
+    )
+    include_management_account: StrictBool = Field(
+        default=False,
+        description="organization only: also connect the management account, where the template creates the role "
+        'only with IncludeManagementAccount "true" (a StackSet never deploys there)',
+    )
+    verify: StrictBool = Field(
+        default=True,
+        description="Verify the connection live before storing it (an organization's: then list its accounts and "
+        "connect each, each verified live)",
+    )
+
+    # Field validators, so that a refusal names the field (scope is validated before them).
+    @field_validator("member_role_name", "include_management_account")
+    @classmethod
+    def _organization_only(cls, value: object, info: ValidationInfo) -> object:
+        if info.data.get("scope") == "account" and value not in (None, False):
+            raise ValueError('applies to scope "organization" only')
+        return value
 
 
 class AzureConnectionCreate(_Strict):
@@ -259,10 +303,20 @@ class ConnectionPatch(_Strict):
     )
 
 
+class AwsOrganization(BaseModel):
+    """An organization connection's organization: its role_arn is the discovery role."""
+
+    organization_id: str | None = Field(description="The AWS organization's id (o-...), once discovered")
+    management_account_id: str | None
+    member_role_name: str = Field(description="The role of each member account (the StackSet's RoleName)")
+    include_management_account: bool
+
+
 class AwsDescriptors(BaseModel):
     account_id: str
     role_arn: str
     regions: list[str] | None
+    organization: AwsOrganization | None = Field(default=None, description="scope organization only")
 
 
 class GraphKeyCredential(BaseModel):
@@ -309,6 +363,22 @@ class AzureDescriptors(BaseModel):
     )
 
 
+class SyncSummary(BaseModel):
+    """What a sync of an organization connection did, by member connection id (account ids are in each member)."""
+
+    synced_at: datetime
+    accounts: int = Field(description="Accounts of the organization Cloudivize connects (active or suspended)")
+    members: int = Field(description="Member connections after the sync, those of accounts that left included")
+    added: list[str] = Field(description="Member connections created for accounts new to Cloudivize")
+    left: list[str] = Field(description="Members whose account left the organization (kept, marked left)")
+    suspended: list[str] = Field(description="Members whose account is newly suspended")
+    rejoined: list[str] = Field(description="Members whose account is active again (rejoined or reopened)")
+    already_connected: list[str] = Field(
+        description="Connections of yours, outside this organization connection, that already connect one of its "
+        "accounts (no member is made for those)"
+    )
+
+
 class Connection(BaseModel):
     """Connection metadata, as answered by the API."""
 
@@ -320,8 +390,39 @@ class Connection(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_verified_at: datetime | None = None
+    scope: ConnectionScope = "account"
+    organization_connection_id: str | None = Field(
+        default=None, description="A member connection: the organization connection it belongs to"
+    )
+    account_state: AccountState | None = Field(
+        default=None,
+        description="A member connection: its account in the organization, as the last sync saw it (left: no "
+        "longer in the organization; the connection stays until you delete it)",
+    )
+    failed_checks: list[str] | None = Field(
+        default=None, description="The checks its last verification failed (POST /connections/{id}/verify: details)"
+    )
+    last_synced_at: datetime | None = Field(default=None, description="An organization connection: its last sync")
+    last_sync: SyncSummary | None = Field(default=None, description="An organization connection: its last sync")
     aws: AwsDescriptors | None = None
     azure: AzureDescriptors | None = None
+
+
+class OrganizationMember(BaseModel):
+    connection_id: str
+    account_id: str
+    name: str
+    status: ConnectionStatus
+    account_state: AccountState
+    failed_checks: list[str] | None = None
+    what_to_fix: str | None = Field(default=None, description="When it did not verify: what is missing")
+
+
+class SyncResult(SyncSummary):
+    """The answer of a sync: what it did, and every member as it stands."""
+
+    organization_connection_id: str
+    member_connections: list[OrganizationMember]
 
 
 class ConnectionPage(BaseModel):

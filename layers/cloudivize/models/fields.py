@@ -95,6 +95,9 @@ RoleArn = Annotated[
         repr=False,  # sealed at rest: kept out of reprs that debug logging may print
     ),
 ]
+# An IAM role name (the member role an organization's StackSet creates in each account): IAM's own rule.
+IAM_ROLE_NAME_PATTERN = r"^[\w+=,.@-]{1,64}$"
+RoleName = Annotated[str, StringConstraints(pattern=IAM_ROLE_NAME_PATTERN)]
 AwsRegion = Annotated[
     str,
     StringConstraints(max_length=32),

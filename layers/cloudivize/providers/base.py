@@ -51,6 +51,8 @@ class CloudConnection(Generic[D, C]):
     regions: list[str] | None = None
     secret_expires_at: datetime | None = None  # when the credential expires, when known
     external_id: str | None = field(default=None, repr=False)  # the tenant's, for AWS
+    scope: str = "account"  # or "organization": then ``members`` are its active member connections, opened
+    members: tuple[CloudConnection, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,25 @@ class NewConnection:
     credentials: Document | None = field(repr=False)
     regions: list[str] | None = None
     secret_expires_at: datetime | None = None
+    scope: str = "account"  # "organization": its accounts become member connections (``Provider.discover``)
+
+
+@dataclass(frozen=True)
+class MemberAccount:
+    """An account of a customer's organization, as its discovery lists it."""
+
+    account_id: str
+    name: str
+    suspended: bool
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """A customer's organization: its id, its management account and the accounts Cloudivize connects."""
+
+    organization_id: str
+    management_account_id: str
+    accounts: tuple[MemberAccount, ...]
 
 
 @dataclass(frozen=True)
@@ -104,6 +125,15 @@ class Provider(Protocol):
         """How the API shows a connection's descriptors (never a secret)."""
 
     def verify(self, connection: CloudConnection) -> Verification: ...
+
+    def discover(self, connection: CloudConnection) -> Discovered:
+        """An organization connection's organization and accounts, listed live (``not_supported`` elsewhere)."""
+
+    def member(self, descriptors: Any, account: MemberAccount) -> Document:
+        """The descriptors of the member connection of ``account`` of the organization with ``descriptors``."""
+
+    def discovered(self, descriptors: Any, organization: Discovered) -> Document:
+        """An organization connection's descriptors with what a sync learnt of its organization (its ids)."""
 
     def list_assets(
         self, connection: CloudConnection, *, types: set[str] | None, region: str | None, limit: int,

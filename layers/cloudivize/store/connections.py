@@ -9,20 +9,31 @@ Nothing else: no asset, no credential from a customer's cloud.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from cloudivize.crypto import CONNECTION_CREDENTIALS, CONNECTION_DESCRIPTORS, FieldSealer, connection_context
-from cloudivize.repository import CONNECTION_PREFIX, Table, connection_key, tenant_key, tenant_partition
+from cloudivize.repository import (
+    CONNECTION_PREFIX,
+    Put,
+    Remove,
+    Table,
+    connection_key,
+    scheduled_sync_key,
+    tenant_key,
+    tenant_partition,
+)
 from cloudivize.store.records import ConnectionChanges, ConnectionRecord, TenantRecord
 from cloudivize.store.tenants import TenantStore
 
 _SEALED_ATTRIBUTE = {CONNECTION_DESCRIPTORS: "descriptors_sealed", CONNECTION_CREDENTIALS: "credentials_sealed"}
-_CLEAR_CHANGES = ("name", "regions", "status")
+_CLEAR_CHANGES = ("name", "regions", "status", "account_state", "failed_checks")
 _TIME_CHANGES = ("secret_expires_at", "last_verified_at", "updated_at")
 _SCAN_PAGE = 100  # records per query when reading all of a tenant's connections
+_SYNC_LEASE = "sync_lease"  # epoch seconds until which one sync of an organization connection holds it
+_MAX_TRANSACTION = 100  # TransactWriteItems' limit
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,12 @@ class ConnectionStore:
             regions=item.get("regions"),
             secret_expires_at=item.get("secret_expires_at"),
             descriptors=descriptors if descriptors is not None else self._open(item, CONNECTION_DESCRIPTORS),
+            scope=item.get("scope", "account"),
+            organization_connection_id=item.get("organization_connection_id"),
+            account_state=item.get("account_state"),
+            failed_checks=item.get("failed_checks") or None,
+            last_synced_at=item.get("last_synced_at"),
+            last_sync=json.loads(item["last_sync"]) if item.get("last_sync") else None,
         )
 
     def _item(self, record: ConnectionRecord, credentials: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -91,6 +108,10 @@ class ConnectionStore:
             "last_verified_at": _time(record.last_verified_at),
             "regions": record.regions or None,
             "secret_expires_at": _time(record.secret_expires_at),
+            "scope": record.scope if record.scope != "account" else None,
+            "organization_connection_id": record.organization_connection_id,
+            "account_state": record.account_state,
+            "failed_checks": record.failed_checks or None,
         }
         item.update({name: value for name, value in optional.items() if value is not None})
         if credentials is not None:
@@ -109,7 +130,53 @@ class ConnectionStore:
 
     # --- reads and writes ---------------------------------------------------------------------------------
     def create(self, record: ConnectionRecord, credentials: Mapping[str, Any] | None) -> None:
-        self._table.create(connection_key(self._tenant_id, record.connection_id), self._item(record, credentials))
+        key, item = connection_key(self._tenant_id, record.connection_id), self._item(record, credentials)
+        if record.scope != "organization":
+            self._table.create(key, item)
+            return
+        # An organization connection is created with its entry in the schedule's list, or not at all.
+        self._table.transact([Put(key, item), Put(scheduled_sync_key(self._tenant_id, record.connection_id), {})])
+
+    def create_member(self, record: ConnectionRecord) -> None:
+        self._table.create(connection_key(self._tenant_id, record.connection_id), self._item(record, None))
+
+    def members_of(self, organization_connection_id: str) -> list[ConnectionRecord]:
+        """The member connections of an organization connection, descriptors opened (cached data keys: no KMS call
+        once warm), in the order of their account ids."""
+        members = self._where(lambda item: item.get("organization_connection_id") == organization_connection_id)
+        return sorted(members, key=lambda record: record.descriptors.get("account_id", ""))
+
+    def _where(self, wanted: Callable[[Mapping[str, Any]], bool]) -> list[ConnectionRecord]:
+        """Every connection of the tenant whose item is ``wanted``, descriptors opened (only theirs: the others
+        stay sealed)."""
+        records, token = [], None
+        while True:
+            page = self._table.page(tenant_partition(self._tenant_id), CONNECTION_PREFIX, _SCAN_PAGE, token)
+            records += [self._record(item) for item in page.items if wanted(item)]
+            if (token := page.next_token) is None:
+                return records
+
+    def take_sync(self, connection_id: str, *, until: int, now: int) -> bool:
+        """Whether this caller may sync the organization connection now (no other sync holds it)."""
+        return self._table.lease(connection_key(self._tenant_id, connection_id), _SYNC_LEASE, until=until, now=now)
+
+    def finish_sync(
+        self, connection_id: str, *, held: int, at: datetime | None, outcome: dict[str, Any] | None
+    ) -> None:
+        """Release the sync, recording when it ended and what it did (``at``/``outcome`` None: it failed, nothing
+        recorded)."""
+        changes = {} if at is None else {"last_synced_at": at.isoformat(), "last_sync": json.dumps(outcome)}
+        self._table.release(connection_key(self._tenant_id, connection_id), _SYNC_LEASE, held=held, changes=changes)
+
+    def delete_organization(self, connection_id: str, member_ids: list[str]) -> None:
+        """The organization connection, its schedule entry and its members: the members first (in transactions of
+        up to 100), so that an interrupted delete leaves an organization connection, never orphaned members."""
+        keys = [connection_key(self._tenant_id, member) for member in member_ids]
+        last = [connection_key(self._tenant_id, connection_id), scheduled_sync_key(self._tenant_id, connection_id)]
+        while len(keys) > _MAX_TRANSACTION - len(last):
+            chunk, keys = keys[:_MAX_TRANSACTION], keys[_MAX_TRANSACTION:]
+            self._table.transact([Remove(key) for key in chunk])
+        self._table.transact([Remove(key) for key in keys] + [Remove(last[0]), Remove(last[1])])
 
     def get(self, connection_id: str) -> ConnectionRecord | None:
         item = self._table.get(connection_key(self._tenant_id, connection_id))
@@ -128,12 +195,7 @@ class ConnectionStore:
     def of_provider(self, provider: str) -> list[ConnectionRecord]:
         """Every connection of ``provider`` in the tenant, descriptors opened (only those: the others stay
         sealed). Each record's data key costs one KMS call the first time a container opens it, none after."""
-        records, token = [], None
-        while True:
-            page = self._table.page(tenant_partition(self._tenant_id), CONNECTION_PREFIX, _SCAN_PAGE, token)
-            records += [self._record(item) for item in page.items if item["provider"] == provider]
-            if (token := page.next_token) is None:
-                return records
+        return self._where(lambda item: item["provider"] == provider)
 
     def update(self, current: ConnectionRecord, changes: ConnectionChanges) -> ConnectionRecord:
         """Write ``changes`` if the record is still at ``current.version``; raises ``StaleVersion`` or

@@ -11,6 +11,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 from cloudivize.models.user_settings import UserSettings
 
 ConnectionStatus = Literal["unverified", "verified", "failed"]
+# A connection is of one account (or Azure application), or of a whole organization whose accounts are its members.
+ConnectionScope = Literal["account", "organization"]
+# Where a member's account stands in its organization, as the last sync saw it.
+AccountState = Literal["active", "suspended", "left"]
 
 
 class _Record(BaseModel):
@@ -48,6 +52,15 @@ class ConnectionRecord(_Record):
     regions: list[str] | None = None  # the AWS regions chosen; None = every enabled region
     secret_expires_at: AwareDatetime | None = None  # when the stored credential expires, when known
     descriptors: dict[str, Any] = Field(default_factory=dict, repr=False)
+    scope: ConnectionScope = "account"
+    # A member of an organization connection: which one, and where its account stands there.
+    organization_connection_id: str | None = None
+    account_state: AccountState | None = None
+    # The names (never the details) of the checks its last verification failed, to say what is missing.
+    failed_checks: list[str] | None = None
+    # An organization connection: when it was last reconciled with its organization, and the outcome (ids, counts).
+    last_synced_at: datetime | None = None
+    last_sync: dict[str, Any] | None = None
 
 
 class ConnectionChanges(_Record):
@@ -61,6 +74,8 @@ class ConnectionChanges(_Record):
     status: ConnectionStatus | None = None
     last_verified_at: datetime | None = None
     updated_at: datetime | None = None
+    account_state: AccountState | None = None
+    failed_checks: list[str] | None = None
 
 
 class UserSettingsRecord(_Record):
