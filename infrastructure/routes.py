@@ -145,7 +145,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
         FunctionSpec(
             name="onboarding",
-            description="What customers need to connect: GET /onboarding/aws, /onboarding/aws-organization, /onboarding/azure",
+            description="What customers need to connect: GET /onboarding/aws, /aws-organization and /azure",
             access=frozenset({Access.TABLE_READ, Access.UNSEAL}),
         ),
         FunctionSpec(

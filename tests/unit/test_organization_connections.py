@@ -12,9 +12,9 @@ from botocore.exceptions import ClientError
 from cloudivize.aws_access.onboarding import trust_policy
 from cloudivize.organization_members import plan_sync
 from cloudivize.providers.base import MemberAccount
+from functions.organization_sync import handler
 from infrastructure.local.customer_account import account_session, create_customer_role, seed_customer_account
 from tests.conftest import PRINCIPAL_ARN
-from functions.organization_sync import handler
 from tests.utils import LambdaContext, call_api
 
 MANAGEMENT_ACCOUNT = "310987654321"
