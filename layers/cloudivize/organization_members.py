@@ -91,8 +91,9 @@ def _now() -> datetime:
 
 
 def member_name(account: MemberAccount) -> str:
-    """A member connection's name: the account's name in the organization and its id (within a name's 64)."""
-    return f"{account.name[:48].strip() or 'Account'} ({account.account_id})"
+    """A member connection's name: the account's name in the organization (its id stays in the sealed
+    descriptors; a name is clear metadata). Organizations allows 50 characters, a connection name 64."""
+    return "".join(character for character in account.name if character.isprintable()).strip()[:64] or "Account"
 
 
 class OrganizationMembers:

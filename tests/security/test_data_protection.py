@@ -8,6 +8,7 @@ from tests.conftest import AUDIT_TABLE_NAME
 from tests.utils import KmsCalls, call_api, claims_for
 
 ROLE_ARN = "arn:aws:iam::210987654321:role/CloudivizeReadOnly"
+DISCOVERY_ROLE_ARN = "arn:aws:iam::310987654321:role/CloudivizeOrganizationDiscovery"
 DIRECTORY_ID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 APPLICATION_ID = "1a2b3c4d-5e6f-4081-9223-b4c5d6e7f809"
 SUBSCRIPTION_ID = "2c3d4e5f-6071-4829-a3b4-c5d6e7f8091a"
@@ -30,9 +31,14 @@ ALLOWED_ATTRIBUTES = {
               "expires_at", "expires"} for kind in ("invitation", "organization_invitation", "email_invitation")},
     # User configuration: the organization a user's requests act in by default.
     "profile": {"pk", "sk", "kind", "default_organization_id"},
+    # An AWS organization's connection adds its scope and its last sync (when, counts, member connection ids) and
+    # the sync's lease; a member, its organization connection, its account's state and the names of failed checks.
     "connection": {"pk", "sk", "kind", "connection_id", "provider", "name", "status", "regions", "created_at",
                    "updated_at", "created_by", "version", "last_verified_at", "descriptors_sealed",
-                   "credentials_sealed", "secret_expires_at"},
+                   "credentials_sealed", "secret_expires_at", "scope", "last_synced_at", "last_sync", "sync_lease",
+                   "organization_connection_id", "account_state", "failed_checks"},
+    # Metadata: the organization connections the schedule syncs (the key names the organization and connection).
+    "scheduled_sync": {"pk", "sk", "kind"},
     "user_settings": {"pk", "sk", "kind", "settings_json", "updated_at"},
 }  # fmt: skip
 # The audit table's only record. Metadata: who (user id, email, sign-in mode) asked what (action) of which ids
@@ -99,6 +105,9 @@ def scenario(cloud, debug_logs):
             "application_secret": AZURE_SECRET,
         },
     )
+    # An AWS organization's connection (its members: tests/unit/test_organization_connections.py).
+    api("POST", "/connections", claims=ana, body={"provider": "aws", "scope": "organization", "name": "org",
+                                                  "role_arn": DISCOVERY_ROLE_ARN, "verify": False})  # fmt: skip
     api("GET", "/connections", claims=ana)
     api("GET", f"/connections/{azure['id']}", claims=ana)
     api("GET", f"/connections/{azure['id']}", claims=bo)
@@ -164,9 +173,9 @@ def test_only_connection_information_metadata_and_user_configuration_is_stored(s
 def test_the_audit_trail_holds_only_its_metadata_and_no_secret_or_sealed_value(scenario):
     events = boto3.resource("dynamodb").Table(AUDIT_TABLE_NAME).scan()["Items"]
 
-    # 5 creates (a retry, an invalid one, a certificate), 4 changes (a stale one, a certificate rotation), 1 verify;
-    # 2 invitations and 1 accepted
-    assert len(events) == 13
+    # 6 creates (a retry, an invalid one, a certificate, an organization), 4 changes (a stale one, a certificate
+    # rotation), 1 verify; 2 invitations and 1 accepted
+    assert len(events) == 14
     assert {item["kind"] for item in events} == set(AUDIT_ALLOWED_ATTRIBUTES)
     for item in events:
         assert set(item) <= AUDIT_ALLOWED_ATTRIBUTES[item["kind"]], item["sk"]

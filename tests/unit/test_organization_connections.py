@@ -15,6 +15,7 @@ from cloudivize.providers.base import MemberAccount
 from functions.organization_sync import handler
 from infrastructure.local.customer_account import account_session, create_customer_role, seed_customer_account
 from tests.conftest import PRINCIPAL_ARN
+from tests.security.test_data_protection import ALLOWED_ATTRIBUTES, SEALED_ATTRIBUTES
 from tests.utils import LambdaContext, call_api
 
 MANAGEMENT_ACCOUNT = "310987654321"
@@ -100,7 +101,7 @@ def test_a_connected_organization_has_a_verified_member_per_account_and_their_as
     for account_id, member in members.items():
         assert (member["status"], member["account_state"]) == ("verified", "active"), member
         assert member["aws"]["role_arn"] == f"arn:aws:iam::{account_id}:role/CloudivizeAccess"
-        assert member["aws"]["regions"] == REGIONS and member["name"] == f"{org.names[account_id]} ({account_id})"
+        assert member["aws"]["regions"] == REGIONS and member["name"] == org.names[account_id]
 
     # Its assets: every member's, each with its account, account after account.
     page = assets(customer, connection_id, "limit=500")
@@ -223,6 +224,12 @@ def test_a_sync_adds_new_accounts_marks_those_that_left_or_were_suspended_and_is
         "connection.synced", "schedule", "cloudivize:schedule"
     )  # fmt: skip
     assert scheduled["target"] == {"connection_id": connection_id, "left": [members[third]["id"]]}
+
+    # Stored: only the allowed attributes, and no account id outside the sealed descriptors.
+    for item in cloud.items():
+        assert set(item) <= ALLOWED_ATTRIBUTES[item["kind"]], item
+        clear = json.dumps({name: value for name, value in item.items() if name not in SEALED_ATTRIBUTES}, default=str)
+        assert not [account for account in (*org.members, joined, no_role, MANAGEMENT_ACCOUNT) if account in clear]
 
     # Deleting the organization connection deletes its members, and its entry in the schedule's list.
     assert call_api("DELETE", f"/connections/{connection_id}", claims=customer.claims).status == 204

@@ -135,7 +135,8 @@ class ConnectionStore:
             self._table.create(key, item)
             return
         # An organization connection is created with its entry in the schedule's list, or not at all.
-        self._table.transact([Put(key, item), Put(scheduled_sync_key(self._tenant_id, record.connection_id), {})])
+        entry = {"kind": "scheduled_sync"}
+        self._table.transact([Put(key, item), Put(scheduled_sync_key(self._tenant_id, record.connection_id), entry)])
 
     def create_member(self, record: ConnectionRecord) -> None:
         self._table.create(connection_key(self._tenant_id, record.connection_id), self._item(record, None))
