@@ -48,11 +48,15 @@ class Customer:
 
     def page(self, regions: list[str] | None, *, limit: int = 100, next_token: str | None = None, **query: Any):
         """One GET /connections/{id}/assets, as the assets function serves it (after the connection is read)."""
+        return self.page_of(self.connection(regions), limit=limit, next_token=next_token, **query)
+
+    def page_of(self, connection: Any, *, limit: int = 100, next_token: str | None = None, **query: Any):
+        """The same, of any opened connection (an organization's, say)."""
         from cloudivize.cloud_assets import list_assets
 
         return list_assets(
             self.provider,
-            self.connection(regions),
+            connection,
             sealer=self.sealer,
             types=query.get("types"),
             region=query.get("region"),

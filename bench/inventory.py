@@ -12,44 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from bench._environment import offline
 from bench._figures import Figure, interleaved_medians
+from bench._replay import Replay
 
 LATENCY_SECONDS = 0.1
 ROUNDS = 9
-
-
-class _Replay:
-    """moto's answers, kept per request (method, URL, body) once given and replayed after the same latency."""
-
-    def __init__(self) -> None:
-        self.answers: dict[tuple[str, str, bytes], tuple[int, dict[str, str], bytes]] = {}
-        self.enabled = False
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        from moto.core import botocore_stubber
-
-        live = botocore_stubber.BotocoreStubber.process_request
-        replay = self
-
-        def process_request(stubber: Any, request: Any) -> Any:
-            if not replay.enabled:
-                return live(stubber, request)
-            body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
-            key = (request.method, request.url, body)
-            if key not in replay.answers:
-                replay.answers[key] = live(stubber, request)
-            return replay.answers[key]
-
-        botocore_stubber.BotocoreStubber.process_request = process_request
-        try:
-            yield
-        finally:  # the other benchmarks of the run get moto as it is
-            botocore_stubber.BotocoreStubber.process_request = live
 
 
 def run() -> Iterator[Figure]:
@@ -58,7 +27,7 @@ def run() -> Iterator[Figure]:
 
     from bench._customer import DEFAULT_REGIONS, Wire, seed
 
-    replay = _Replay()
+    replay = Replay()
     with replay.installed(), mock_aws():
         customer = seed(DEFAULT_REGIONS)
         session = customer.customer_session()
