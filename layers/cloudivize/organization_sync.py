@@ -12,6 +12,7 @@ from cloudivize.errors import CloudivizeError
 from cloudivize.metrics import count
 from cloudivize.observability import logger
 from cloudivize.repository import SCHEDULED_SYNC_PARTITION, scheduled_sync_ids
+from cloudivize.roles import Role
 from cloudivize.tenancy import Caller
 
 SYNC_ACTION = "connection.synced"  # the audit action of POST /connections/{id}/sync too (routes.py)
@@ -32,7 +33,7 @@ def sync_every_organization(service: Backend, request_id: str) -> ScheduledSyncs
     entries = service.table.query_all(SCHEDULED_SYNC_PARTITION)
     for sort_key, _ in entries:
         tenant_id, connection_id = scheduled_sync_ids(sort_key)
-        caller = SCHEDULE.model_copy(update={"tenant_id": tenant_id, "role": "owner"})
+        caller = SCHEDULE.model_copy(update={"tenant_id": tenant_id, "role": Role.OWNER})
         logger.append_keys(tenant_id=tenant_id, connection_id=connection_id)
         status, target = 200, {"connection_id": connection_id}
         try:

@@ -181,12 +181,18 @@ def test_a_sync_adds_new_accounts_marks_those_that_left_or_were_suspended_and_is
     customer, org = organization
     connection_id = connect(customer, org).json()["id"]
     first, second, third = sorted(org.members)
+    token = assets(customer, connection_id, "limit=2")["next_token"]  # a listing of the three members under way
     joined = org.add("Member 4")
     no_role = org.add("Member 5", with_role=False)  # outside the StackSet's OUs, say
     org.remove(first)
     org.suspend(second)
 
     result = sync(customer, connection_id)
+
+    # The listing under way spans members that are no longer active: its token says to start again.
+    stale = call_api("GET", f"/connections/{connection_id}/assets", claims=customer.claims,
+                     query=f"limit=2&next_token={token}")  # fmt: skip
+    assert stale.status == 400 and "start again" in stale.json()["detail"]
 
     members = members_of(customer, connection_id)
     assert set(members) == {first, second, third, joined, no_role}  # the one that left is kept
