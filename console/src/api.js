@@ -73,6 +73,7 @@ export function createApi(config, auth) {
       send("PATCH", `/connections/${encodeURIComponent(id)}`, patch, { "If-Match": `"${version}"` }),
     deleteConnection: (id) => send("DELETE", `/connections/${encodeURIComponent(id)}`),
     verifyConnection: (id) => send("POST", `/connections/${encodeURIComponent(id)}/verify`),
+    syncConnection: (id) => send("POST", `/connections/${encodeURIComponent(id)}/sync`),
     assets: (id, query) => get(`/connections/${encodeURIComponent(id)}/assets`, query),
     runAction: (id, body) => send("POST", `/connections/${encodeURIComponent(id)}/actions`, body),
     activity: (id, query) => get(`/connections/${encodeURIComponent(id)}/activity`, query),

@@ -20,6 +20,7 @@ export function assetsPanel({ api }, connection) {
   let items = [];
 
   const targetOf = (asset) => asset.arn ?? asset.id;
+  const byAccount = connection.scope === "organization"; // an organization's assets are in several accounts
 
   let listing = 0; // only the latest listing asked for is shown, whichever answers last
 
@@ -53,6 +54,7 @@ export function assetsPanel({ api }, connection) {
         h("td", {}, h("code", {}, asset.id)),
         h("td", {}, asset.type),
         h("td", {}, asset.region ?? "—"),
+        ...(byAccount ? [h("td", {}, asset.account_id ?? "—")] : []),
         h("td", { className: "state" }, asset.state ?? "—"),
         h("td", {}, Object.entries(asset.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(", ")),
         result,
@@ -64,12 +66,12 @@ export function assetsPanel({ api }, connection) {
             "table",
             {},
             h("caption", {}, `Assets (page ${pageIndex + 1})`),
-            h("thead", {}, h("tr", {}, ["", "Name", "Id", "Type", "Region", "State", "Tags", "Result"].map((t) => h("th", { scope: "col" }, t)))),
+            h("thead", {}, h("tr", {}, ["", "Name", "Id", "Type", "Region", ...(byAccount ? ["Account"] : []), "State", "Tags", "Result"].map((t) => h("th", { scope: "col" }, t)))),
             h("tbody", {}, rows),
           )
         : h("p", {}, "No assets match."),
       page.errors?.length
-        ? h("div", { className: "problem", role: "alert" }, h("p", {}, "Some sources could not be listed:"), h("ul", {}, page.errors.map((e) => h("li", {}, `${e.region} ${e.service}: ${e.detail}`))))
+        ? h("div", { className: "problem", role: "alert" }, h("p", {}, "Some sources could not be listed:"), h("ul", {}, page.errors.map((e) => h("li", {}, `${e.account_id ? `${e.account_id} ` : ""}${e.region} ${e.service}: ${e.detail}`))))
         : null),
     );
     if (pageIndex > 0) pager.append(h("button", { type: "button", onClick: () => show(pageIndex - 1) }, "Previous page"));

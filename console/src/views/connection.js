@@ -1,6 +1,7 @@
 import { busy, checklist, field, formatTime, h, load, problemView } from "../ui.js";
 import { assetsPanel } from "./assets.js";
 import { activityPanel } from "./activity.js";
+import { kindOf } from "./connections.js";
 
 const CREDENTIAL_TYPES = { federated: "Federated (no secret)", certificate: "Certificate", secret: "Client secret" };
 
@@ -43,6 +44,55 @@ function certificatePanel(azure, rotate) {
       : null,
     rotateButton,
   );
+}
+
+/** An organization connection's last sync, its members as they stand, and a sync now (live: it lists the accounts). */
+function syncPanel(api, connection, reread) {
+  const outcome = h("div", { className: "sync-outcome", "aria-live": "polite" });
+  const members = h("div", {});
+  function showResult(result) {
+    const counts = `${result.accounts} accounts; added ${result.added.length}, left ${result.left.length}, suspended ${result.suspended.length}, active again ${result.rejoined.length}.`;
+    outcome.replaceChildren(h("p", { role: "status" }, `Synced ${formatTime(result.synced_at)}: ${counts}`));
+    members.replaceChildren(
+      h(
+        "table",
+        { className: "members" },
+        h("caption", {}, "Member accounts"),
+        h("thead", {}, h("tr", {}, ["Account", "Name", "Status", "In the organization", "What to fix"].map((t) => h("th", { scope: "col" }, t)))),
+        h(
+          "tbody",
+          {},
+          result.member_connections.map((m) =>
+            h(
+              "tr",
+              { "data-account-id": m.account_id },
+              h("td", {}, h("a", { href: `/connections/${encodeURIComponent(m.connection_id)}`, "data-route": "" }, m.account_id)),
+              h("td", {}, m.name),
+              h("td", {}, h("span", { className: `status status-${m.status}` }, m.status)),
+              h("td", {}, m.account_state),
+              h("td", {}, m.what_to_fix ?? ""),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  const button = h("button", { type: "button" }, "Sync now");
+  button.addEventListener("click", () =>
+    busy(button, async () => {
+      outcome.replaceChildren(h("p", { className: "loading", role: "status" }, "Listing the organization's accounts and verifying new ones…"));
+      try {
+        showResult(await api.syncConnection(connection.id));
+        await reread();
+      } catch (error) {
+        outcome.replaceChildren(problemView(error));
+      }
+    }),
+  );
+  if (connection.last_sync) {
+    outcome.replaceChildren(h("p", {}, `Last synced ${formatTime(connection.last_synced_at)}: ${connection.last_sync.accounts} accounts, ${connection.last_sync.members} member connections.`));
+  }
+  return h("section", { className: "organization", "aria-labelledby": "organization-title" }, h("h2", { id: "organization-title" }, "Organization"), outcome, button, members);
 }
 
 /** One connection: its metadata, rename, verify (the checklist), delete, then its live assets and activity. */
@@ -134,8 +184,14 @@ export function connectionView(app, connectionId) {
       field("Name", name),
       rename,
     );
+    const organization = connection.aws?.organization;
     const descriptors = connection.aws
-      ? [["Account", connection.aws.account_id], ["Role", connection.aws.role_arn], ["Regions", (connection.aws.regions ?? ["all enabled"]).join(", ")]]
+      ? [
+          [organization ? "Management account" : "Account", connection.aws.account_id],
+          [organization ? "Discovery role" : "Role", connection.aws.role_arn],
+          ["Regions", (connection.aws.regions ?? ["all enabled"]).join(", ")],
+          ...(organization ? [["Organization", organization.organization_id ?? "not discovered yet"], ["Member role", organization.member_role_name]] : []),
+        ]
       : [["Directory", connection.azure.directory_id], ["Application", connection.azure.application_id], ["Subscriptions", (connection.azure.subscription_ids ?? ["all visible"]).join(", ")], ...azureCredential(connection.azure)];
     const reverify = h("button", { type: "button", onClick: () => verify(reverify) }, connection.last_verified_at ? "Verify again" : "Verify");
     summary.replaceChildren(
@@ -143,14 +199,17 @@ export function connectionView(app, connectionId) {
       h(
         "dl",
         { className: "facts" },
-        [["Provider", connection.provider.toUpperCase()], ["Status", connection.status], ["Last verified", formatTime(connection.last_verified_at)], ["Version", String(connection.version)], ...descriptors].map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
+        [["Provider", kindOf(connection)], ["Status", connection.status], ["Last verified", formatTime(connection.last_verified_at)], ["Version", String(connection.version)], ...descriptors].map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
       ),
       form,
       h("div", { className: "actions" }, reverify, remove),
       connection.azure?.certificate ? certificatePanel(connection.azure, rotate) : null,
+      connection.scope === "organization" ? syncPanel(api, connection, read) : null,
     );
     if (!live.children.length) {
-      live.append(assetsPanel(app, connection), activityPanel(app, connection));
+      live.append(assetsPanel(app, connection));
+      // Activity is per account: an organization's is on each member connection's page.
+      if (connection.scope !== "organization") live.append(activityPanel(app, connection));
     }
   }
 

@@ -1,5 +1,14 @@
 import { h, load, formatTime } from "../ui.js";
 
+/** What a connection connects: a cloud, an AWS organization, or one of its member accounts (and where it stands). */
+export function kindOf(connection) {
+  if (connection.scope === "organization") return "AWS organization";
+  if (connection.organization_connection_id) {
+    return connection.account_state === "active" ? "AWS (organization member)" : `AWS (organization member, ${connection.account_state})`;
+  }
+  return connection.provider.toUpperCase();
+}
+
 /** The organization's connections (metadata only, paged) and the ways to add one. */
 export function connectionsView({ api }) {
   const body = h("div", {});
@@ -22,7 +31,7 @@ export function connectionsView({ api }) {
           "tr",
           {},
           h("td", {}, h("a", { href: `/connections/${encodeURIComponent(connection.id)}`, "data-route": "" }, connection.name)),
-          h("td", {}, connection.provider.toUpperCase()),
+          h("td", {}, kindOf(connection)),
           h("td", {}, h("span", { className: `status status-${connection.status}` }, connection.status)),
           h("td", {}, formatTime(connection.last_verified_at)),
         ),
