@@ -8,14 +8,17 @@
   It is also the subject of the web identity tokens Cloudivize presents to customers' Entra applications
   (Azure federated credentials): it alone may mint them, and only for Cloudivize organization audiences, for at
   most ``WEB_IDENTITY_TOKEN_SECONDS``, signed with ``WEB_IDENTITY_SIGNING_ALGORITHM``, and without tags.
-* **The onboarding template** is the generic CloudFormation template customers deploy (the same file the API
-  answers), published in a bucket of the stack so that a quick-create console link (``templateURL=``) can
-  read it. Only the ``onboarding/`` prefix is public, read-only; ACLs are disabled; TLS is enforced.
+* **The onboarding templates** are the CloudFormation templates customers deploy (the same files the API
+  answers): the generic customer-role template and, beside it, the AWS organization's management-account
+  template (whose StackSet deploys the customer-role template from its published URL). They are published in a
+  bucket of the stack so that a quick-create console link (``templateURL=``) can read them. Only the
+  ``onboarding/`` prefix is public, read-only; ACLs are disabled; TLS is enforced.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +195,8 @@ class CustomerAccess(Construct):
 
 
 class OnboardingTemplate(Construct):
-    """The customer-role CloudFormation template, published for quick-create links at a public HTTPS URL."""
+    """The customer-role CloudFormation template (and any ``beside`` it, by key), published for quick-create links
+    at public HTTPS URLs."""
 
     def __init__(
         self,
@@ -201,11 +205,16 @@ class OnboardingTemplate(Construct):
         *,
         template_file: Path,
         key: str = constants.ONBOARDING_TEMPLATE_KEY,
+        beside: Mapping[str, Path] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if not key.startswith(PUBLIC_PREFIX):
-            raise ValueError(f"the onboarding template key {key!r} must be under the public prefix {PUBLIC_PREFIX}")
         self.key = key
+        self.files = {key: template_file, **(beside or {})}
+        for published in self.files:
+            if not published.startswith(PUBLIC_PREFIX):
+                raise ValueError(
+                    f"the onboarding template key {published!r} must be under the public prefix {PUBLIC_PREFIX}"
+                )
 
         self.access_logs = s3.Bucket(
             self,
@@ -258,8 +267,9 @@ class OnboardingTemplate(Construct):
         self.deployment = s3deploy.BucketDeployment(
             self,
             "Publish",
-            # The file itself (the one the API answers), not a copy: read at synth time.
-            sources=[s3deploy.Source.data(key, template_file.read_text(encoding="utf-8"))],
+            # The files themselves (the ones the API answers), not copies: read at synth time. One deployment for
+            # all: each deployment prunes what it did not publish, so two into one bucket would delete each other's.
+            sources=[s3deploy.Source.data(k, file.read_text(encoding="utf-8")) for k, file in self.files.items()],
             destination_bucket=self.bucket,
             content_type=TEMPLATE_CONTENT_TYPE,
         )
@@ -267,8 +277,14 @@ class OnboardingTemplate(Construct):
 
     @property
     def template_url(self) -> str:
-        """Virtual-hosted HTTPS URL of the published template (what ``templateURL=`` takes)."""
-        return f"https://{self.bucket.bucket_regional_domain_name}/{self.key}"
+        """Virtual-hosted HTTPS URL of the published customer-role template (what ``templateURL=`` takes)."""
+        return self.url_of(self.key)
+
+    def url_of(self, key: str) -> str:
+        """Virtual-hosted HTTPS URL of the template published at ``key``."""
+        if key not in self.files:
+            raise KeyError(f"no onboarding template is published at {key!r}")
+        return f"https://{self.bucket.bucket_regional_domain_name}/{key}"
 
     def _acknowledge_deployment_handler(self) -> None:
         """The BucketDeployment's handler: a CDK-managed singleton Lambda (at stack level) with its own role.
@@ -284,7 +300,7 @@ class OnboardingTemplate(Construct):
             for child in stack.node.children
             if isinstance(child, lambda_.Function) and child.role is not None and child.role.node.path == role.node.path
         ]
-        what = "CDK BucketDeployment handler (CDK-managed custom resource that copies the onboarding template)"
+        what = "CDK BucketDeployment handler (CDK-managed custom resource that copies the onboarding templates)"
         Validations.of(handler).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-L1",

@@ -30,6 +30,7 @@ def function_environment(
     idempotency_table_name: str,
     customer_access_role_arn: str | None,
     onboarding_template_url: str | None,
+    onboarding_organization_template_url: str | None = None,
     azure: AzureCloud = PUBLIC_AZURE,
     cors: CorsPolicy = NO_CORS,
     route_policy: str | None = None,
@@ -40,10 +41,11 @@ def function_environment(
 ) -> dict[str, str]:
     """The variables ``cloudivize.config`` and Powertools read. A value given as None is left out."""
     optional = {
-        # Cloudivize's principal and the onboarding template: no secret (customers are given both) and no
+        # Cloudivize's principal and the onboarding templates: no secret (customers are given both) and no
         # permission (onboarding shows them without being able to assume the role).
         constants.ENV_CUSTOMER_ACCESS_ROLE_ARN: customer_access_role_arn,
         constants.ENV_ONBOARDING_TEMPLATE_URL: onboarding_template_url,
+        constants.ENV_ONBOARDING_ORGANIZATION_TEMPLATE_URL: onboarding_organization_template_url,
         constants.ENV_AZURE_AUTHORITY_HOST: azure.authority_host,
         constants.ENV_AZURE_RESOURCE_MANAGER_URL: azure.resource_manager_url,
         # The account's outbound identity federation issuer (the ``iss`` of the principal's tokens): like the

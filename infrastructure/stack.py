@@ -164,7 +164,10 @@ class CloudivizeStack(Stack):
         # before the functions, which carry the issuer (so CloudFormation creates them after it).
         federation = OutboundFederation(self, "OutboundFederation")
         onboarding = OnboardingTemplate(
-            self, "OnboardingTemplate", template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE
+            self,
+            "OnboardingTemplate",
+            template_file=REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE,
+            beside={constants.ONBOARDING_ORGANIZATION_TEMPLATE_KEY: REPO_ROOT / constants.ORGANIZATION_TEMPLATE},
         )
         # Before the functions and the client, which allow its origin; its files are published at the end.
         console = ConsoleHosting(
@@ -185,6 +188,7 @@ class CloudivizeStack(Stack):
             data=data,
             customer_access=customer_access,
             onboarding_template_url=onboarding.template_url,
+            onboarding_organization_template_url=onboarding.url_of(constants.ONBOARDING_ORGANIZATION_TEMPLATE_KEY),
             azure=config.azure,
             cors=config.api.cors,
             audit_retention_days=config.audit_retention_days,

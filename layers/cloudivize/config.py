@@ -25,6 +25,10 @@ class FunctionConfig(BaseModel):
     # the customer's role.
     customer_access_role_arn: str | None = Field(default=None, validation_alias="CUSTOMER_ACCESS_ROLE_ARN")
     onboarding_template_url: str | None = Field(default=None, validation_alias="ONBOARDING_TEMPLATE_URL")
+    # The management-account template of an AWS organization, published beside the customer-role one.
+    onboarding_organization_template_url: str | None = Field(
+        default=None, validation_alias="ONBOARDING_ORGANIZATION_TEMPLATE_URL"
+    )
     # The issuer of the principal's web identity tokens (AWS IAM outbound identity federation of Cloudivize's
     # account): what a customer's federated credential names. Unset: federated Azure credentials are unavailable.
     azure_federation_issuer: str | None = Field(default=None, validation_alias="AZURE_FEDERATION_ISSUER")

@@ -278,7 +278,7 @@ def test_access_log_bucket_is_private_and_written_only_by_s3_logging_for_the_sta
     ]
 
 
-def test_the_published_template_is_the_file_at_the_documented_key(synth):
+def test_the_published_templates_are_the_files_at_the_documented_keys(synth):
     template_bucket = {"Ref": synth.logical_id(synth.stack.onboarding.bucket)}
     [properties] = [
         deployment["Properties"]
@@ -287,19 +287,23 @@ def test_the_published_template_is_the_file_at_the_documented_key(synth):
     ]
     assert "DestinationBucketKeyPrefix" not in properties
     assert properties["SystemMetadata"] == {"content-type": "application/yaml"}
-    [object_key] = properties["SourceObjectKeys"]
 
-    # The staged asset the handler unzips into the bucket: one file, at the key the API and the emulator use.
+    # Each staged asset the handler unzips into the bucket: one file, at the key the API and the emulator use.
     assets = json.loads((synth.outdir / f"{synth.stack.artifact_id}.assets.json").read_text())["files"]
-    [source] = [
-        asset["source"]
-        for asset in assets.values()
-        if any(destination["objectKey"] == object_key for destination in asset["destinations"].values())
-    ]
-    staged = synth.outdir / source["path"]
-    files = [path.relative_to(staged).as_posix() for path in staged.rglob("*") if path.is_file()]
-    assert files == [constants.ONBOARDING_TEMPLATE_KEY]
-    assert (staged / constants.ONBOARDING_TEMPLATE_KEY).read_bytes() == TEMPLATE_FILE.read_bytes()
+    published = {}
+    for object_key in properties["SourceObjectKeys"]:
+        [source] = [
+            asset["source"]
+            for asset in assets.values()
+            if any(destination["objectKey"] == object_key for destination in asset["destinations"].values())
+        ]
+        staged = synth.outdir / source["path"]
+        [file] = [path for path in staged.rglob("*") if path.is_file()]
+        published[file.relative_to(staged).as_posix()] = file.read_bytes()
+    assert published == {
+        constants.ONBOARDING_TEMPLATE_KEY: TEMPLATE_FILE.read_bytes(),
+        constants.ONBOARDING_ORGANIZATION_TEMPLATE_KEY: (REPO_ROOT / constants.ORGANIZATION_TEMPLATE).read_bytes(),
+    }
 
 
 def test_the_customer_role_template_passes_cfn_lint():

@@ -1,8 +1,10 @@
-"""What a customer needs to create the role Cloudivize uses (GET /onboarding/aws)."""
+"""What a customer needs to create the role Cloudivize uses (GET /onboarding/aws), and what the organization
+onboarding (``organization_onboarding``) shares with it: the templates, the trust policy, the console links."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from urllib.parse import quote, urlencode
@@ -32,8 +34,18 @@ class AwsOnboarding(BaseModel):
 
 
 @cache
+def template_text(file_name: str) -> str:
+    """A CloudFormation template shipped beside this module: the very file the stack publishes."""
+    return resources.files("cloudivize.aws_access").joinpath(file_name).read_text()
+
+
 def customer_role_template() -> str:
-    return resources.files("cloudivize.aws_access").joinpath(TEMPLATE_FILE).read_text()
+    return template_text(TEMPLATE_FILE)
+
+
+def partition_of(principal_arn: str) -> str:
+    found = ROLE_ARN_PATTERN.match(principal_arn)
+    return found["partition"] if found else "aws"
 
 
 def trust_policy(principal_arn: str, external_id: str) -> dict:
@@ -51,16 +63,21 @@ def trust_policy(principal_arn: str, external_id: str) -> dict:
     }
 
 
-def quick_create_url(principal_arn: str, external_id: str, template_url: str, region: str) -> str:
-    found = ROLE_ARN_PATTERN.match(principal_arn)
-    console = CONSOLE_BY_PARTITION[found["partition"] if found else "aws"]
+def quick_create_url(
+    *,
+    principal_arn: str,
+    external_id: str,
+    template_url: str,
+    stack_name: str,
+    region: str,
+    parameters: Mapping[str, str] | None = None,
+) -> str:
+    """The console link (in the principal's partition) that opens ``template_url`` with Cloudivize's principal, the
+    External ID and any other ``parameters`` filled in."""
+    console = CONSOLE_BY_PARTITION[partition_of(principal_arn)]
+    values = {"CloudivizePrincipalArn": principal_arn, "ExternalId": external_id, **(parameters or {})}
     fragment = urlencode(
-        {
-            "templateURL": template_url,
-            "stackName": STACK_NAME,
-            "param_CloudivizePrincipalArn": principal_arn,
-            "param_ExternalId": external_id,
-        },
+        {"templateURL": template_url, "stackName": stack_name, **{f"param_{k}": v for k, v in values.items()}},
         quote_via=quote,
     )
     return f"{console}/cloudformation/home?region={region}#/stacks/quickcreate?{fragment}"
@@ -74,7 +91,15 @@ def aws_onboarding(*, principal_arn: str, external_id: str, template_url: str | 
         session_name=SESSION_NAME,
         trust_policy=policy,
         cloudformation_template=customer_role_template(),
-        quick_create_url=quick_create_url(principal_arn, external_id, template_url, region) if template_url else None,
+        quick_create_url=quick_create_url(
+            principal_arn=principal_arn,
+            external_id=external_id,
+            template_url=template_url,
+            stack_name=STACK_NAME,
+            region=region,
+        )
+        if template_url
+        else None,
         steps=[
             "Open the quick-create link (or deploy the template) in the account to connect; keep AllowOperations "
             '"false" for a read-only connection, or set it to "true" to let Cloudivize start, stop, reboot and tag.',
