@@ -100,20 +100,25 @@ class _PathsOnce(list[str]):
 _MODELS = botocore.loaders.Loader(extra_search_paths=_PathsOnce())
 
 
+def new_session(**credentials: str) -> boto3.Session:
+    """A session of its own (boto3's default one is not safe to share between threads: accounts are seeded side by
+    side), on the shared models."""
+    models = botocore.session.get_session()
+    models.register_component("data_loader", _MODELS)
+    return boto3.Session(botocore_session=models, **credentials)
+
+
 def account_session(account_id: str, *, endpoint_url: str | None = None, region: str = "us-east-1") -> boto3.Session:
     """The account's administrator (``OrganizationAccountAccessRole``), as a session of its own."""
-    sts = boto3.client("sts", endpoint_url=endpoint_url, region_name=region)
+    sts = new_session(region_name=region).client("sts", endpoint_url=endpoint_url)
     credentials = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/{ACCOUNT_ADMIN_ROLE}", RoleSessionName="customer-admin"
     )["Credentials"]
-    models = botocore.session.get_session()
-    models.register_component("data_loader", _MODELS)
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
         region_name=region,
-        botocore_session=models,
     )
 
 
@@ -144,14 +149,10 @@ def seed_customer_account(
     regions: tuple[str, ...] = DEMO_REGIONS,
     endpoint_url: str | None = None,
     read_only_role_name: str | None = None,
-    session: boto3.Session | None = None,
 ) -> CustomerAccount:
     """Create the customer's role (read-only unless ``allow_operations``) and two instances per region; with
-    ``read_only_role_name`` also a read-only role of that name with the same trust policy.
-
-    ``session`` is the account's administrator (``account_session``), opened here unless given: accounts seeded
-    in threads each bring their own, as a boto3 session is not safe to share between threads."""
-    session = session or account_session(account_id, endpoint_url=endpoint_url)
+    ``read_only_role_name`` also a read-only role of that name with the same trust policy."""
+    session = account_session(account_id, endpoint_url=endpoint_url)
     role_arn = create_customer_role(
         session,
         trust_policy=trust_policy,

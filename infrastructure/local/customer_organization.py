@@ -31,6 +31,7 @@ from infrastructure.local.customer_account import (
     CustomerAccount,
     account_session,
     deployed_policy,
+    new_session,
     read_template,
     seed_customer_account,
 )
@@ -77,15 +78,10 @@ def seed_organization(
     organizations = management.client("organizations", endpoint_url=endpoint_url)
     organization_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     discovery_role_arn = _create_discovery_role(management, endpoint_url, trust)
-    # Created one after another (moto's organization is a list it appends to), then seeded side by side: each
-    # thread has its own session, as boto3 sessions are not thread-safe.
+    # Created one after another (moto's organization is a list it appends to), then seeded side by side.
     account_ids = [_create_member_account(organizations, endpoint_url, name) for name in member_names]
-    sessions = [account_session(account_id, endpoint_url=endpoint_url) for account_id in account_ids]
     with ThreadPoolExecutor(max_workers=len(account_ids) or 1, thread_name_prefix="seed-member") as seeding:
-        seeded = [
-            seeding.submit(_seed_member, endpoint_url, a, trust, s) for a, s in zip(account_ids, sessions, strict=True)
-        ]
-        members = [each.result() for each in seeded]
+        members = list(seeding.map(lambda account_id: _seed_member(endpoint_url, account_id, trust), account_ids))
     return DemoOrganization(
         organization_id=organization_id,
         management_account_id=management_account_id,
@@ -145,7 +141,7 @@ def _open_to_seeding(endpoint_url: str, account_id: str) -> None:
     no policy (AWS attaches AdministratorAccess), whose sessions would be allowed nothing. Its root user deletes it,
     so that the member is seeded and reached as every "customer" account in the emulator is (``account_session``;
     ``trust_enforcement`` treats that role, when missing, as the emulator's own account's administrator)."""
-    iam = boto3.client("iam", endpoint_url=endpoint_url, region_name=DEFAULT_REGION, **DUMMY_CREDENTIALS)
+    iam = new_session(region_name=DEFAULT_REGION, **DUMMY_CREDENTIALS).client("iam", endpoint_url=endpoint_url)
 
     def as_root(request: Any, **_: Any) -> None:
         request.headers[_MOTO_ACCOUNT_HEADER] = account_id
@@ -154,16 +150,13 @@ def _open_to_seeding(endpoint_url: str, account_id: str) -> None:
     iam.delete_role(RoleName=ACCOUNT_ADMIN_ROLE)
 
 
-def _seed_member(
-    endpoint_url: str, account_id: str, trust: dict[str, Any], session: boto3.Session | None = None
-) -> CustomerAccount:
+def _seed_member(endpoint_url: str, account_id: str, trust: dict[str, Any]) -> CustomerAccount:
     return seed_customer_account(
         trust_policy=trust,
         account_id=account_id,
         role_name=DEMO_ROLE_NAME,
         allow_operations=True,
         endpoint_url=endpoint_url,
-        session=session,
     )
 
 
