@@ -8,11 +8,15 @@ template customers deploy, so what works here is what a customer's real role all
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 
 from infrastructure import constants
 
@@ -22,8 +26,10 @@ DEMO_ROLE_NAME = "CloudivizeAccess"
 DEMO_READ_ONLY_ROLE_NAME = "CloudivizeReadOnly"  # beside the demo role: the template's default, without operations
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 # moto answers AssumeRole for any role of any account: that is how we "sign in" to the customer account.
-_ACCOUNT_ADMIN_ROLE = "OrganizationAccountAccessRole"
+ACCOUNT_ADMIN_ROLE = "OrganizationAccountAccessRole"
 DEMO_IMAGE_ID = "ami-12c6146b"  # an Amazon Linux image moto knows (listing images is slow in moto)
+CUSTOMER_ROLE_NAME_PARAMETER = "RoleName"  # the customer template's parameter naming its role
+_SUB_VARIABLE = re.compile(r"\$\{([\w:]+)\}")
 
 
 @dataclass(frozen=True)
@@ -38,29 +44,77 @@ class CustomerAccount:
         return f"arn:aws:ec2:{region}:{self.account_id}:instance/{self.instance_ids[region][index]}"
 
 
-def template_policies(role_arn: str) -> dict[str, dict[str, Any]]:
-    """The view and operate policies of the customer template, with the role's own ARN filled in."""
+@cache
+def read_template(template: str) -> dict[str, Any]:
+    """One of Cloudivize's templates (its path in the repository), as CloudFormation reads it. Read once per
+    process: the local stack seeds several roles from each; callers copy what they change."""
     from cfnlint.decode import cfn_yaml  # dev-only dependency: the local stack runs from the dev environment
 
-    template = cfn_yaml.loads((REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE).read_text())
-    resources = template["Resources"]
+    return cfn_yaml.loads((REPO_ROOT / template).read_text())
+
+
+def deployed_policy(document: Any, role_arn: str, *, role_name_parameter: str) -> Any:
+    """A policy document of a template as CloudFormation deploys it for ``role_arn``: each ``Fn::Sub`` filled in
+    with the partition, account and role name (the parameter ``role_name_parameter``) the ARN holds. A variable
+    it does not know raises, so a template that grows one cannot seed a role that silently differs from it."""
+    _, partition, _, _, account_id, resource = role_arn.split(":", 5)  # arn:<partition>:iam::<account>:role/<name>
+    variables = {
+        "AWS::Partition": partition,
+        "AWS::AccountId": account_id,
+        role_name_parameter: resource.rsplit("/")[-1],
+    }
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.keys() == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+                return _SUB_VARIABLE.sub(lambda variable: variables[variable[1]], node["Fn::Sub"])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return resolve(document)
+
+
+def template_policies(role_arn: str) -> dict[str, dict[str, Any]]:
+    """The view and operate policies of the customer template, with the role's own ARN filled in."""
+    resources = read_template(constants.CUSTOMER_ROLE_TEMPLATE)["Resources"]
     view = resources["CloudivizeAccessRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     operate = resources["CloudivizeOperatePolicy"]["Properties"]["PolicyDocument"]
+    return {
+        "CloudivizeView": deployed_policy(view, role_arn, role_name_parameter=CUSTOMER_ROLE_NAME_PARAMETER),
+        "CloudivizeOperate": deployed_policy(operate, role_arn, role_name_parameter=CUSTOMER_ROLE_NAME_PARAMETER),
+    }
 
-    def resolve(document: Any) -> Any:
-        text = json.dumps(document)
-        return json.loads(text.replace('{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}"}',
-                                       json.dumps(role_arn)))  # fmt: skip
 
-    return {"CloudivizeView": resolve(view), "CloudivizeOperate": resolve(operate)}
+class _PathsOnce(list[str]):
+    """boto3 appends its own data path to the loader of each session made on it: once is enough."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+# One loader of botocore's models for every account session: a new session would parse them again, most of what
+# seeding an account costs (about 0.4 s of a session's IAM, EC2 and S3 clients). Clients made from it stay apart.
+_MODELS = botocore.loaders.Loader(extra_search_paths=_PathsOnce())
+
+
+def new_session(**credentials: str) -> boto3.Session:
+    """A session of its own (boto3's default one is not safe to share between threads: accounts are seeded side by
+    side), on the shared models."""
+    models = botocore.session.get_session()
+    models.register_component("data_loader", _MODELS)
+    return boto3.Session(botocore_session=models, **credentials)
 
 
 def account_session(account_id: str, *, endpoint_url: str | None = None, region: str = "us-east-1") -> boto3.Session:
-    sts = boto3.client("sts", endpoint_url=endpoint_url, region_name=region)
+    """The account's administrator (``OrganizationAccountAccessRole``), as a session of its own."""
+    sts = new_session(region_name=region).client("sts", endpoint_url=endpoint_url)
     credentials = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{_ACCOUNT_ADMIN_ROLE}", RoleSessionName="customer-admin"
+        RoleArn=f"arn:aws:iam::{account_id}:role/{ACCOUNT_ADMIN_ROLE}", RoleSessionName="customer-admin"
     )["Credentials"]
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],

@@ -137,10 +137,31 @@ Connect the demo AWS account, list its instances, re-check the connection:
     | {read_id})
   curl {auth} "{api}/connections/$CONNECTION/assets?type=ec2:instance"
   curl {auth} -X POST {api}/connections/$CONNECTION/verify
-
+{organization_banner(info, auth, api)}
 {azure_banner(info, auth, api, read_id)}
 Add a user:  .venv/bin/python -m infrastructure.local users add EMAIL PASSWORD {info_option}
 Ctrl-C stops the stack.
+"""
+
+
+def organization_banner(info: StackInfo, auth: str, api: str) -> str:
+    """The curl that connects the demo AWS organization with its discovery role (none without one)."""
+    if info.demo_organization is None:
+        return ""
+    connect = json.dumps(
+        {
+            "provider": "aws",
+            "scope": "organization",
+            "name": "Demo organization",
+            "role_arn": info.demo_organization["discovery_role_arn"],
+        },
+        separators=(",", ":"),
+    )
+    members = len(info.demo_organization["member_account_ids"])
+    return f"""
+Connect the demo AWS organization (management account {info.demo_organization["management_account_id"]}, \
+{members} member accounts: a connection for each):
+  curl {auth} -H "Content-Type: application/json" {api}/connections -d '{connect}'
 """
 
 

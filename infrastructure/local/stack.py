@@ -1,6 +1,6 @@
-"""``LocalStack``: start the emulator, provision it, add the demo user and their "customer" AWS account, warm the
-functions' containers, serve the API; and stop it all again. ``run`` serves one until a signal; tests start one
-in their own process."""
+"""``LocalStack``: start the emulator, provision it, add the demo user, their "customer" AWS account and AWS
+organization, warm the functions' containers, serve the API; and stop it all again. ``run`` serves one until a
+signal; tests start one in their own process."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from infrastructure.local.aws.provisioning import AwsResources, HostedSignIn, pr
 from infrastructure.local.aws.users import add_user
 from infrastructure.local.customer_account import DEMO_READ_ONLY_ROLE_NAME, CustomerAccount, seed_customer_account
 from infrastructure.local.customer_azure import LocalAzure, start_demo_azure, trust_organization
+from infrastructure.local.customer_organization import DemoOrganization, seed_organization
 from infrastructure.local.gateway.api_server import ApiServer
 from infrastructure.local.gateway.authorizer import CognitoAuthorizer
 from infrastructure.local.gateway.docs import openapi_document
@@ -160,6 +161,7 @@ class LocalStack:
         demo_user = add_user(resources, DEMO_USERNAME, DEMO_PASSWORD)
         external_id = demo_external_id(resources, demo_user.tenant_id)
         demo_account = seed_demo_customer_account(resources, external_id)
+        demo_organization = seed_demo_organization(resources, external_id)
         if azure is not None:
             trust_organization(azure, resources, external_id)  # the demo application's federated credential
         if warmed is not None:
@@ -197,6 +199,7 @@ class LocalStack:
             amazon_url=amazon.url,
             demo_read_only_role_arn=demo_account.read_only_role_arn,
             demo_azure=azure.as_info() if azure else None,
+            demo_organization=demo_organization.as_info(),
         )
 
 
@@ -231,6 +234,15 @@ def seed_demo_customer_account(resources: AwsResources, external_id: str) -> Cus
         allow_operations=True,
         endpoint_url=resources.aws_endpoint_url,
         read_only_role_name=DEMO_READ_ONLY_ROLE_NAME,
+    )
+
+
+def seed_demo_organization(resources: AwsResources, external_id: str) -> DemoOrganization:
+    """The demo tenant's "customer" AWS organization (``customer_organization``): its discovery role, and the
+    customer role of each of its three member accounts, trust the customer-access role with the demo tenant's
+    External ID, as the organization template makes them."""
+    return seed_organization(
+        resources.aws_endpoint_url, external_id=external_id, principal=resources.customer_access_role_arn
     )
 
 

@@ -37,6 +37,8 @@ class StackInfo:
     demo_read_only_role_arn: str
     # The demo Azure (ids, the application's secret, its URLs and CA file), or None when the stack calls real Azure.
     demo_azure: dict[str, str] | None = None
+    # The demo AWS organization (``DemoOrganization.as_info``): its ids, the discovery role, the member accounts.
+    demo_organization: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Flat keys: docs/architecture.md ("Local stack") names them, and `jq -r .api_url` stays simple.
@@ -53,6 +55,7 @@ class StackInfo:
             "amazon_url": self.amazon_url,
             "demo_read_only_role_arn": self.demo_read_only_role_arn,
             "demo_azure": self.demo_azure,
+            "demo_organization": self.demo_organization,
         }
 
     @classmethod
@@ -71,6 +74,7 @@ class StackInfo:
             amazon_url=data["amazon_url"],
             demo_read_only_role_arn=data["demo_read_only_role_arn"],
             demo_azure=data.get("demo_azure"),
+            demo_organization=data.get("demo_organization"),
         )
 
     def write(self, path: Path) -> None:

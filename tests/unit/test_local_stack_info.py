@@ -24,6 +24,12 @@ INFO = StackInfo(
     console_url="http://127.0.0.1:8333",
     amazon_url="http://127.0.0.1:8332",
     demo_read_only_role_arn="arn:aws:iam::210987654321:role/CloudivizeReadOnly",
+    demo_organization={
+        "management_account_id": "310987654321",
+        "discovery_role_arn": "arn:aws:iam::310987654321:role/CloudivizeOrganizationDiscovery",
+        "member_account_ids": ["111111111111", "222222222222", "333333333333"],
+        "organization_id": "o-abcdefghij",
+    },
 )
 DESIGN_KEYS = {"api_url", "aws_endpoint_url", "region", "user_pool_id", "client_id", "demo_username", "demo_password"}
 
@@ -64,8 +70,8 @@ def test_the_banner_shows_the_demo_role_and_how_to_connect_it_and_list_its_asset
     text = banner(INFO, tmp_path / "stack.json")
 
     assert INFO.demo_role_arn in text and INFO.demo_customer_account_id in text
-    [body] = re.findall(r"-d '(\{.*\})'", text)
-    assert json.loads(body) == {
+    [account, _organization] = re.findall(r"-d '(\{.*\})'", text)  # the account first, then the organization
+    assert json.loads(account) == {
         "provider": "aws",
         "name": "Demo",
         "role_arn": INFO.demo_role_arn,
@@ -100,3 +106,36 @@ def test_the_read_only_demo_role_is_in_the_file_and_the_banner_says_what_it_show
 
     assert json.loads(path.read_text())["demo_read_only_role_arn"] == INFO.demo_read_only_role_arn
     assert f"  Read-only role {INFO.demo_read_only_role_arn}   (connect it to see a denied action)\n" in text
+
+
+def test_the_demo_organization_is_in_the_file_and_the_banner_connects_it_with_the_discovery_role(tmp_path):
+    path = tmp_path / "stack.json"
+
+    INFO.write(path)
+    text = banner(INFO, path)
+
+    assert json.loads(path.read_text())["demo_organization"] == INFO.demo_organization
+    [connect] = [line for line in text.splitlines() if '"scope":"organization"' in line]
+    [body] = re.findall(r"-d '(\{.*\})'", connect)
+    assert json.loads(body) == {
+        "provider": "aws",
+        "scope": "organization",
+        "name": "Demo organization",
+        "role_arn": "arn:aws:iam::310987654321:role/CloudivizeOrganizationDiscovery",
+    }
+    assert connect.startswith(
+        f'  curl -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" {INFO.api_url}/connections '
+    )
+    assert "(management account 310987654321, 3 member accounts: a connection for each)" in text
+
+
+def test_an_info_file_without_a_demo_organization_reads_back_and_its_banner_offers_none(tmp_path):
+    path = tmp_path / "stack.json"
+    data = INFO.to_json()
+    del data["demo_organization"]
+    path.write_text(json.dumps(data))
+
+    info = read_stack_info(path)
+
+    assert info.demo_organization is None
+    assert '"scope":"organization"' not in banner(info, path)
