@@ -100,6 +100,11 @@ def add_member_account(
     return _seed_member(endpoint_url, account_id, _trust(principal, external_id))
 
 
+def add_member_account_without_role(endpoint_url: str, organization: DemoOrganization, name: str) -> str:
+    """A new member account the StackSet has not reached (outside its OUs, or not deployed yet): its id."""
+    return _create_member_account(_organizations(endpoint_url, organization), endpoint_url, name)
+
+
 def remove_member_account(endpoint_url: str, organization: DemoOrganization, account_id: str) -> None:
     """The account leaves the organization (RemoveAccountFromOrganization); its role and assets stay."""
     _organizations(endpoint_url, organization).remove_account_from_organization(AccountId=account_id)

@@ -110,6 +110,7 @@ def handler_environment(
             idempotency_table_name=resources.idempotency_table_name,
             customer_access_role_arn=resources.customer_access_role_arn,
             onboarding_template_url=resources.onboarding_template_url,
+            onboarding_organization_template_url=resources.onboarding_organization_template_url,
             cors=cors,
             route_policy=route_policy(),  # every function's routes: one environment serves them all here
             audit_table_name=resources.audit_table_name,

@@ -75,7 +75,7 @@ class Connections:
         if request.verify:
             connection = self._cloud_connection(
                 provider, connection_id, new.descriptors, new.credentials, new.regions, new.secret_expires_at,
-                external_id=self._tenants.external_id(self._caller.tenant_id),
+                external_id=self._tenants.external_id(self._caller.tenant_id), scope=new.scope,
             )  # fmt: skip
             self._require_verified(provider, connection)
             status, verified_at = "verified", now

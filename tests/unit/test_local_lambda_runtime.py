@@ -23,6 +23,9 @@ RESOURCES = AwsResources(
     field_key_arn="arn:aws:kms:eu-west-1:123456789012:key/fields",
     customer_access_role_arn="arn:aws:iam::123456789012:role/Cloudivize-CustomerAccess",
     onboarding_template_url="http://127.0.0.1:4566/cloudivize-onboarding-123456789012/onboarding/aws/customer-role.yaml",
+    onboarding_organization_template_url=(
+        "http://127.0.0.1:4566/cloudivize-onboarding-123456789012/onboarding/aws/organization-management.yaml"
+    ),
     web_identity_issuer="http://127.0.0.1:4566/_cloudivize/outbound-federation/5c8e6f0a-2b1d-4e7a-9c3f-0d4b8a6e1f27",
 )
 

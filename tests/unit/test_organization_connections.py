@@ -96,6 +96,10 @@ def test_a_connected_organization_has_a_verified_member_per_account_and_their_as
         "include_management_account": False,
     }
     assert connection["last_sync"]["accounts"] == 3 and len(connection["last_sync"]["added"]) == 3
+    verified = call_api("POST", f"/connections/{connection_id}/verify", claims=customer.claims).json()
+    assert [check["name"] for check in verified["checks"]] == [
+        "role_assumable", "cloudtrail_session", "trust_policy", "source_identity", "can_discover"
+    ]  # a discovery role's checks: it may list the organization, nothing of an account  # fmt: skip
     members = members_of(customer, connection_id)
     assert set(members) == set(org.members)  # the management account is left out by default
     for account_id, member in members.items():

@@ -40,6 +40,7 @@ class AwsResources:
     field_key_arn: str
     customer_access_role_arn: str
     onboarding_template_url: str
+    onboarding_organization_template_url: str
     # The account's outbound identity federation issuer: the ``iss`` of the customer-access role's web identity
     # tokens, which a customer's Entra federated credential names.
     web_identity_issuer: str
@@ -92,7 +93,9 @@ def provision(endpoint_url: str, region: str, sign_in: HostedSignIn | None = Non
     _create_tables(client("dynamodb"), table_key_arn)
     user_pool_id, client_id = _create_user_pool(client("cognito-idp"), sign_in)
     customer_access_role_arn = _create_customer_access_role(client("iam"), account_id)
-    onboarding_template_url = _publish_onboarding_template(client("s3"), endpoint_url, region, account_id)
+    onboarding_template_url, onboarding_organization_template_url = _publish_onboarding_templates(
+        client("s3"), endpoint_url, region, account_id
+    )
     # Once per account, as an administrator enables it in AWS (the emulator's state starts empty at each run).
     web_identity_issuer = client("iam").enable_outbound_web_identity_federation()["IssuerIdentifier"]
     return AwsResources(
@@ -108,6 +111,7 @@ def provision(endpoint_url: str, region: str, sign_in: HostedSignIn | None = Non
         field_key_arn=field_key_arn,
         customer_access_role_arn=customer_access_role_arn,
         onboarding_template_url=onboarding_template_url,
+        onboarding_organization_template_url=onboarding_organization_template_url,
         web_identity_issuer=web_identity_issuer,
     )
 
@@ -160,8 +164,9 @@ def _create_customer_access_role(iam: Any, account_id: str) -> str:
     return role["Role"]["Arn"]
 
 
-def _publish_onboarding_template(s3: Any, endpoint_url: str, region: str, account_id: str) -> str:
-    """Publish the customer role template as the stack does: only ``onboarding/*`` readable by anyone."""
+def _publish_onboarding_templates(s3: Any, endpoint_url: str, region: str, account_id: str) -> tuple[str, str]:
+    """Publish the customer-role and organization templates as the stack does (only ``onboarding/*`` readable by
+    anyone): their URLs."""
     bucket = f"{constants.SERVICE_NAME}-onboarding-{account_id}"
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **location)
@@ -178,15 +183,18 @@ def _publish_onboarding_template(s3: Any, endpoint_url: str, region: str, accoun
         ],
     }
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read))
-    template = (REPO_ROOT / constants.CUSTOMER_ROLE_TEMPLATE).read_bytes()
-    s3.put_object(
-        Bucket=bucket,
-        Key=constants.ONBOARDING_TEMPLATE_KEY,
-        Body=template,
-        ContentType=resources.ONBOARDING_TEMPLATE_CONTENT_TYPE,
-    )
-    # Path-style at the emulator; deployed it is the bucket's virtual-hosted HTTPS URL.
-    return f"{endpoint_url}/{bucket}/{constants.ONBOARDING_TEMPLATE_KEY}"
+    urls = []
+    for file, key in (
+        (constants.CUSTOMER_ROLE_TEMPLATE, constants.ONBOARDING_TEMPLATE_KEY),
+        (constants.ORGANIZATION_TEMPLATE, constants.ONBOARDING_ORGANIZATION_TEMPLATE_KEY),
+    ):
+        s3.put_object(
+            Bucket=bucket, Key=key, Body=(REPO_ROOT / file).read_bytes(),
+            ContentType=resources.ONBOARDING_TEMPLATE_CONTENT_TYPE,
+        )  # fmt: skip
+        # Path-style at the emulator; deployed it is the bucket's virtual-hosted HTTPS URL.
+        urls.append(f"{endpoint_url}/{bucket}/{key}")
+    return urls[0], urls[1]
 
 
 def _create_user_pool(cognito: Any, sign_in: HostedSignIn | None = None) -> tuple[str, str]:
