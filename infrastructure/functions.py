@@ -74,6 +74,9 @@ class CloudivizeFunction(Construct):
         )
 
         serves_routes = any(route.function == spec.name for route in ROUTES)
+        # Every function serving a route may add to the audit trail, and so may one that serves none but records
+        # (the scheduled organization sync); the sign-up trigger does neither.
+        writes_audit = serves_routes or Access.AUDIT_WRITE in spec.access
         self.function = lambda_.Function(
             self,
             "Function",
@@ -101,7 +104,7 @@ class CloudivizeFunction(Construct):
                 azure=azure,
                 cors=cors,
                 route_policy=route_policy(spec.name) if serves_routes else None,
-                audit_table_name=data.audit_table.table_name if serves_routes else None,
+                audit_table_name=data.audit_table.table_name if writes_audit else None,
                 audit_retention_days=audit_retention_days,
                 invitation_sender=sender,
                 azure_federation_issuer=azure_federation_issuer,

@@ -29,6 +29,7 @@ from infrastructure.function_environment import AzureCloud
 from infrastructure.functions import CloudivizeFunctions
 from infrastructure.layer_bundling import SharedLayer
 from infrastructure.observability import Observability
+from infrastructure.organization_sync import OrganizationSync, organization_sync_hours
 from infrastructure.outbound_federation import OutboundFederation
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -202,7 +203,16 @@ class CloudivizeStack(Stack):
             post_confirmation=functions[POST_CONFIRMATION_FUNCTION].function,
         )
         api = Api(self, "Api", functions=functions, user_pool=auth.user_pool, config=config.api)
-        Observability(self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=config.alarm_email)
+        observability = Observability(
+            self, "Observability", rest_api=api.rest_api, functions=functions, alarm_email=config.alarm_email
+        )
+        self.organization_sync = OrganizationSync(
+            self,
+            "OrganizationSync",
+            function=functions[constants.ORGANIZATION_SYNC_FUNCTION],
+            hours=organization_sync_hours(self),
+            alarm_topic=observability.alarm_topic,
+        )
         console.publish(
             RuntimeConfig(
                 api_url=api.base_url,
