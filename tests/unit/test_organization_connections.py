@@ -13,54 +13,56 @@ from cloudivize.aws_access.onboarding import trust_policy
 from cloudivize.organization_members import plan_sync
 from cloudivize.providers.base import MemberAccount
 from functions.organization_sync import handler
-from infrastructure.local.customer_account import account_session, create_customer_role, seed_customer_account
+from infrastructure.local.customer_account import account_session, create_customer_role
+from infrastructure.local.customer_organization import (
+    DEMO_MANAGEMENT_ACCOUNT_ID,
+    add_member_account,
+    add_member_account_without_role,
+    remove_member_account,
+    seed_organization,
+    suspend_member_account,
+)
 from tests.conftest import PRINCIPAL_ARN
 from tests.security.test_data_protection import ALLOWED_ATTRIBUTES, SEALED_ATTRIBUTES
 from tests.utils import LambdaContext, call_api
 
-MANAGEMENT_ACCOUNT = "310987654321"
-DISCOVERY_ROLE = "CloudivizeOrganizationDiscovery"
+MANAGEMENT_ACCOUNT = DEMO_MANAGEMENT_ACCOUNT_ID
 REGIONS = ["us-east-1", "eu-west-1"]
 
 
 class Organization:
-    """An AWS organization in moto: its management account with the discovery role, and member accounts with the
-    customer role (as the StackSet would create them) and two instances in each of two regions."""
+    """The local stack's demo organization (``infrastructure.local.customer_organization``), seeded in-process:
+    the management account with the discovery role, member accounts with the customer role (as the StackSet would
+    create them) and two instances in each of two regions."""
 
-    def __init__(self, external_id: str) -> None:
+    def __init__(self, external_id: str, names: tuple[str, ...]) -> None:
+        self.external_id = external_id
         self.trust = trust_policy(PRINCIPAL_ARN, external_id)
-        management = account_session(MANAGEMENT_ACCOUNT)
-        self.organizations = management.client("organizations", region_name="us-east-1")
-        self.id = self.organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
-        iam = management.client("iam")
-        role = iam.create_role(RoleName=DISCOVERY_ROLE, AssumeRolePolicyDocument=json.dumps(self.trust))["Role"]
-        self.discovery_role_arn = role["Arn"]
-        self.members = {}
-        self.names = {}
+        self.seeded = seed_organization(None, external_id=external_id, principal=PRINCIPAL_ARN, member_names=names)
+        self.id, self.discovery_role_arn = self.seeded.organization_id, self.seeded.discovery_role_arn
+        self.members = dict(self.seeded.members)
+        self.names = dict(zip(self.seeded.member_account_ids, names, strict=True))
 
-    def add(self, name: str, *, with_role: bool = True):
-        created = self.organizations.create_account(AccountName=name, Email=f"{name.replace(' ', '')}@example.com")
-        account_id = created["CreateAccountStatus"]["AccountId"]
-        self.names[account_id] = name
+    def add(self, name: str, *, with_role: bool = True) -> str:
         if with_role:
-            self.members[account_id] = seed_customer_account(
-                trust_policy=self.trust, account_id=account_id, allow_operations=True, regions=tuple(REGIONS)
-            )
+            account = add_member_account(None, self.seeded, self.external_id, name, PRINCIPAL_ARN)
+            self.members[account.account_id] = account
+            account_id = account.account_id
+        else:
+            account_id = add_member_account_without_role(None, self.seeded, name)
+        self.names[account_id] = name
         return account_id
 
     def remove(self, account_id: str) -> None:
-        self.organizations.remove_account_from_organization(AccountId=account_id)
+        remove_member_account(None, self.seeded, account_id)
 
     def suspend(self, account_id: str) -> None:
-        self.organizations.close_account(AccountId=account_id)
+        suspend_member_account(None, self.seeded, account_id)
 
 
 @pytest.fixture
 def organization(customer):
-    organization = Organization(customer.external_id)
-    for number in (1, 2, 3):
-        organization.add(f"Member {number}")
-    return customer, organization
+    return customer, Organization(customer.external_id, ("Member 1", "Member 2", "Member 3"))
 
 
 def connect(customer, organization, **extra):
