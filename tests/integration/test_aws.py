@@ -24,7 +24,7 @@ from .conftest import Api, run_cli, sign_in
 pytestmark = pytest.mark.integration
 
 PASSWORD = "Second-Tenant-Passw0rd!"
-ASSET_FIELDS = {"provider", "id", "arn", "name", "type", "region", "state", "tags"}
+ASSET_FIELDS = {"provider", "id", "arn", "name", "type", "region", "account_id", "state", "tags"}
 
 
 def connect(api: Api, token: str, role_arn: str, **extra):
@@ -143,6 +143,7 @@ def test_assets_of_both_regions_come_live_in_one_shape_with_filters_and_pages(ap
     page = everything.json()
     assert page["errors"] == [] and page["next_token"] is None
     assert all(set(asset) == ASSET_FIELDS and asset["provider"] == "aws" for asset in page["items"])
+    assert {asset["account_id"] for asset in page["items"]} == {local_stack.demo_customer_account_id}
     instances = [asset for asset in page["items"] if asset["type"] == "ec2:instance"]
     assert {region: {a["id"] for a in instances if a["region"] == region} for region in DEMO_REGIONS} == expected
     first = next(a for a in instances if a["region"] == "eu-west-1")

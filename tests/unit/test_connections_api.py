@@ -40,7 +40,15 @@ def test_create_aws_connection_answers_metadata_only(cloud):
     assert connection["provider"] == "aws"
     assert connection["status"] == "unverified"
     assert connection["version"] == 1
-    assert connection["aws"] == {"account_id": "123456789012", "role_arn": ROLE_ARN, "regions": None}
+    assert connection["aws"] == {
+        "account_id": "123456789012",
+        "role_arn": ROLE_ARN,
+        "regions": None,
+        "organization": None,
+    }
+    assert (connection["scope"], connection["organization_connection_id"], connection["last_sync"]) == (
+        "account", None, None
+    )  # fmt: skip
     assert response.headers["Location"] == f"/connections/{connection['id']}"
     assert response.headers["ETag"] == '"1"'
 
