@@ -465,3 +465,37 @@ def test_an_azure_certificate_connection_shows_what_to_add_and_rotates(page, sit
         expect(page.locator(".facts")).to_contain_text(certificate["thumbprint"])  # the previous one, still in use
     finally:
         delete_connections_named(stack, name)
+
+
+def test_an_organization_connection_shows_its_members_syncs_and_lists_every_accounts_assets(page, site, stack):
+    organization = stack.demo_organization
+    body = {"provider": "aws", "scope": "organization", "name": "Demo organization",
+            "role_arn": organization["discovery_role_arn"], "regions": list(DEMO_REGIONS)}  # fmt: skip
+    created = api(stack, "POST", "/connections", json=body)
+    assert created.status_code == 201, created.text
+    try:
+        sign_in(page, site, stack)
+        rows = page.locator("table.connections tbody tr")
+        expect(rows).to_have_count(4)
+        kinds = sorted(rows.locator("td:nth-child(2)").all_inner_texts())
+        assert kinds == ["AWS (organization member)"] * 3 + ["AWS organization"]
+
+        page.get_by_role("link", name="Demo organization").click()
+        expect(page.get_by_role("heading", name="Organization", exact=True)).to_be_visible()
+        expect(page.locator(".facts")).to_contain_text(organization["organization_id"])
+        page.get_by_role("button", name="Sync now").click()
+        expect(page.locator(".sync-outcome")).to_contain_text("3 accounts; added 0, left 0")
+        members = page.locator("table.members tbody tr")
+        expect(members).to_have_count(3)
+        assert sorted(members.locator("td:nth-child(1)").all_inner_texts()) == sorted(
+            organization["member_account_ids"]
+        )
+        expect(members.locator("td:nth-child(3)")).to_have_text(["verified"] * 3)
+
+        page.get_by_label("Type").fill("ec2:instance")
+        page.get_by_role("button", name="List").click()
+        assets = page.locator(".assets tbody tr")
+        expect(assets).to_have_count(12)  # two instances in each of two regions of each of the three members
+        assert set(assets.locator("td:nth-child(6)").all_inner_texts()) == set(organization["member_account_ids"])
+    finally:
+        assert api(stack, "DELETE", f"/connections/{created.json()['id']}").status_code == 204

@@ -47,7 +47,7 @@ function certificatePanel(azure, rotate) {
 }
 
 /** An organization connection's last sync, its members as they stand, and a sync now (live: it lists the accounts). */
-function syncPanel(api, connection, reread) {
+function syncPanel(api, connection) {
   const outcome = h("div", { className: "sync-outcome", "aria-live": "polite" });
   const members = h("div", {});
   function showResult(result) {
@@ -82,8 +82,8 @@ function syncPanel(api, connection, reread) {
     busy(button, async () => {
       outcome.replaceChildren(h("p", { className: "loading", role: "status" }, "Listing the organization's accounts and verifying new ones…"));
       try {
+        // The result stays on the page (a sync changes the members, not this connection's version).
         showResult(await api.syncConnection(connection.id));
-        await reread();
       } catch (error) {
         outcome.replaceChildren(problemView(error));
       }
@@ -204,7 +204,7 @@ export function connectionView(app, connectionId) {
       form,
       h("div", { className: "actions" }, reverify, remove),
       connection.azure?.certificate ? certificatePanel(connection.azure, rotate) : null,
-      connection.scope === "organization" ? syncPanel(api, connection, read) : null,
+      connection.scope === "organization" ? syncPanel(api, connection) : null,
     );
     if (!live.children.length) {
       live.append(assetsPanel(app, connection));
