@@ -117,25 +117,19 @@ class Connections:
 
     def sync(self, connection_id: str) -> SyncResult:
         """Reconcile an organization connection with its organization (``organization_members``)."""
-        record, connection = self.open(connection_id)
+        record, connection = self.open(connection_id, with_members=False)  # the sync reads them itself
         if record.scope != "organization":
             raise Unprocessable(
                 "Only an organization connection syncs: this one connects one account.",
                 errors=[{"field": "connection_id", "in": "path", "type": "not_an_organization", "message": "sync"}],
             )
-        return self._members(record.provider).sync(record, connection)
-
-    def _members(self, provider_name: str) -> OrganizationMembers:
-        provider = self._providers[provider_name]
-        external_id = self._tenants.external_id(self._caller.tenant_id)
-
-        def opened(member: ConnectionRecord) -> CloudConnection:
-            return self._cloud_connection(
-                provider, member.connection_id, provider.descriptors_type.model_validate(member.descriptors), None,
-                member.regions, None, external_id=external_id,
-            )  # fmt: skip
-
-        return OrganizationMembers(self._store, provider, user_id=self._caller.user_id, cloud_connection=opened)
+        provider = self._providers[record.provider]
+        return OrganizationMembers(
+            self._store,
+            provider,
+            user_id=self._caller.user_id,
+            cloud_connection=lambda member: self._member_connection(provider, member, connection.external_id),
+        ).sync(record, connection)
 
     def get(self, connection_id: str) -> Connection:
         return self._to_api(self._load(connection_id))
@@ -217,26 +211,18 @@ class Connections:
             raise _not_found(connection_id) from None
         return result
 
-    def open(self, connection_id: str) -> tuple[ConnectionRecord, CloudConnection]:
+    def open(self, connection_id: str, *, with_members: bool = True) -> tuple[ConnectionRecord, CloudConnection]:
         """A stored connection, opened (credentials and the tenant's External ID included) to act on the
-        customer's cloud for one request: one read of the table."""
+        customer's cloud for one request: one read of the table (an organization's: and one of its members)."""
         opened = self._store.open_for_use(connection_id)
         if opened is None:
             raise _not_found(connection_id)
         record, provider = opened.record, self._providers[opened.record.provider]
         external_id = opened.tenant.external_id.get_secret_value() if opened.tenant else None
         members: tuple[CloudConnection, ...] = ()
-        if record.scope == "organization":  # its assets and actions are those of its active members
+        if record.scope == "organization" and with_members:  # its assets and actions are its active members'
             members = tuple(
-                self._cloud_connection(
-                    provider,
-                    member.connection_id,
-                    provider.descriptors_type.model_validate(member.descriptors),
-                    None,
-                    member.regions,
-                    None,
-                    external_id=external_id,
-                )  # fmt: skip
+                self._member_connection(provider, member, external_id)
                 for member in self._store.members_of(connection_id)
                 if member.account_state == "active"
             )
@@ -254,6 +240,15 @@ class Connections:
         return record, connection
 
     # --- helpers --------------------------------------------------------------------------------------
+    def _member_connection(
+        self, provider: Provider, member: ConnectionRecord, external_id: str | None
+    ) -> CloudConnection:
+        """A member connection of an organization's, opened to act (it stores no credentials)."""
+        descriptors = provider.descriptors_type.model_validate(member.descriptors)
+        return self._cloud_connection(
+            provider, member.connection_id, descriptors, None, member.regions, None, external_id=external_id
+        )
+
     def _refuse_duplicate(self, provider: Provider, descriptors: Document) -> None:
         """409 if the tenant already has a connection with these descriptors' identity (see
         ``Provider.identity``). The answer names the existing connection by id and name, never by the role ARN

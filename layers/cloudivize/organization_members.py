@@ -157,12 +157,14 @@ class OrganizationMembers:
         learnt = provider.discovered(organization, found).to_sealed()
         if learnt != record.descriptors:
             record = self._store.update(record, ConnectionChanges(descriptors=learnt, updated_at=_now()))
-        members = self._store.members_of(record.connection_id)
+        # One read of the tenant's connections of this provider: the members, and those that connect an account alone.
+        connections = self._store.of_provider(record.provider)
+        members = [other for other in connections if other.organization_connection_id == record.connection_id]
         by_account = {member.descriptors["account_id"]: member for member in members}
         elsewhere: dict[str, str] = {}
         identities = {
             provider.identity(provider.descriptors_type.model_validate(other.descriptors)): other.connection_id
-            for other in self._store.of_provider(record.provider)
+            for other in connections
             if other.organization_connection_id != record.connection_id and other.scope == "account"
         }
         for account in found.accounts:
