@@ -219,3 +219,24 @@ def azure_connection_body(*, directory_id: str, application_id: str, secret: str
         "application_secret": secret,
         "verify": False,
     } | overrides
+
+
+# The discovery role's policy, as the organization template, its onboarding answer and the demo organization's role
+# each hold it: the five reads of the organization, and iam:GetRole on the role itself (``own_role``).
+DISCOVERY_ACTIONS = [
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+    "organizations:ListParents",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListRoots",
+]
+
+
+def discovery_policy(own_role: Any) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DiscoverAccounts", "Effect": "Allow", "Action": DISCOVERY_ACTIONS, "Resource": "*"},
+            {"Sid": "AuditOwnTrustPolicy", "Effect": "Allow", "Action": "iam:GetRole", "Resource": own_role},
+        ],
+    }

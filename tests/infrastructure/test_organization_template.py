@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from cloudivize.aws_access.onboarding import trust_policy
 from infrastructure import constants
+from tests.utils import discovery_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ORGANIZATION_FILE = REPO_ROOT / constants.ORGANIZATION_TEMPLATE
@@ -147,29 +148,9 @@ def test_the_discovery_role_may_only_read_the_organization_and_its_own_role(orga
 
     assert policy == {
         "PolicyName": "CloudivizeDiscovery",
-        "PolicyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DiscoverAccounts",
-                    "Effect": "Allow",
-                    "Action": [
-                        "organizations:DescribeOrganization",
-                        "organizations:ListAccounts",
-                        "organizations:ListParents",
-                        "organizations:ListOrganizationalUnitsForParent",
-                        "organizations:ListRoots",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AuditOwnTrustPolicy",
-                    "Effect": "Allow",
-                    "Action": "iam:GetRole",
-                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${DiscoveryRoleName}"},
-                },
-            ],
-        },
+        "PolicyDocument": discovery_policy(
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${DiscoveryRoleName}"}
+        ),
     }
     # No other policy of the template is attached to it.
     attached = [

@@ -20,6 +20,7 @@ from infrastructure.local.customer_organization import (
     seed_organization,
     suspend_member_account,
 )
+from tests.utils import discovery_policy
 
 PRINCIPAL_NAME = "Cloudivize-CustomerAccess"
 PRINCIPAL = f"arn:aws:iam::{ACCOUNT_ID}:role/{PRINCIPAL_NAME}"
@@ -142,24 +143,9 @@ def test_the_discovery_role_holds_exactly_the_template_policy(endpoint, organiza
 
     assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["CloudivizeDiscovery"]
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
-    assert iam.get_role_policy(RoleName=role_name, PolicyName="CloudivizeDiscovery")["PolicyDocument"] == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DiscoverAccounts",
-                "Effect": "Allow",
-                "Action": [
-                    "organizations:DescribeOrganization",
-                    "organizations:ListAccounts",
-                    "organizations:ListParents",
-                    "organizations:ListOrganizationalUnitsForParent",
-                    "organizations:ListRoots",
-                ],
-                "Resource": "*",
-            },
-            {"Sid": "AuditOwnTrustPolicy", "Effect": "Allow", "Action": "iam:GetRole", "Resource": DISCOVERY_ROLE},
-        ],
-    }
+    assert iam.get_role_policy(RoleName=role_name, PolicyName="CloudivizeDiscovery")[
+        "PolicyDocument"
+    ] == discovery_policy(DISCOVERY_ROLE)
 
 
 def test_the_discovery_session_is_refused_anything_else(endpoint, principal_sts, organization):

@@ -13,7 +13,7 @@ from cloudivize.aws_access.organization_onboarding import DEFAULT_SYNC_HOURS
 from cloudivize.aws_access.trust import audit_trust_policy
 from infrastructure import constants
 from tests.conftest import PRINCIPAL_ARN, TEMPLATE_URL
-from tests.utils import call_api
+from tests.utils import call_api, discovery_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ORGANIZATION_TEMPLATE_URL = (
@@ -94,30 +94,10 @@ def test_the_trust_policy_is_the_customer_roles_one(published):
 def test_the_discovery_policy_allows_the_five_organization_reads_and_reading_its_own_role_only(published):
     body, _ = _onboarding(published)
 
-    assert body["discovery_policy"] == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DiscoverAccounts",
-                "Effect": "Allow",
-                "Action": [
-                    "organizations:DescribeOrganization",
-                    "organizations:ListAccounts",
-                    "organizations:ListParents",
-                    "organizations:ListOrganizationalUnitsForParent",
-                    "organizations:ListRoots",
-                ],
-                "Resource": "*",
-            },
-            {
-                "Sid": "AuditOwnTrustPolicy",
-                "Effect": "Allow",
-                "Action": "iam:GetRole",
-                # Its own ARN: the principal's partition, the account the role is in (as IAM resolves it).
-                "Resource": f"arn:aws:iam::${{aws:PrincipalAccount}}:role/{DISCOVERY_ROLE}",
-            },
-        ],
-    }
+    assert body["discovery_policy"] == discovery_policy(
+        # Its own ARN: the principal's partition, the account the role is in (as IAM resolves it).
+        f"arn:aws:iam::${{aws:PrincipalAccount}}:role/{DISCOVERY_ROLE}"
+    )
 
 
 def test_the_quick_create_link_opens_the_organization_template_with_the_values_and_the_customer_role_url(published):
