@@ -143,9 +143,8 @@ def test_the_discovery_role_holds_exactly_the_template_policy(endpoint, organiza
 
     assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["CloudivizeDiscovery"]
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
-    assert iam.get_role_policy(RoleName=role_name, PolicyName="CloudivizeDiscovery")[
-        "PolicyDocument"
-    ] == discovery_policy(DISCOVERY_ROLE)
+    document = iam.get_role_policy(RoleName=role_name, PolicyName="CloudivizeDiscovery")["PolicyDocument"]
+    assert document == discovery_policy(DISCOVERY_ROLE)
 
 
 def test_the_discovery_session_is_refused_anything_else(endpoint, principal_sts, organization):
