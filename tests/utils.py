@@ -6,6 +6,7 @@ import importlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -240,3 +241,14 @@ def discovery_policy(own_role: Any) -> dict[str, Any]:
             {"Sid": "AuditOwnTrustPolicy", "Effect": "Allow", "Action": "iam:GetRole", "Resource": own_role},
         ],
     }
+
+
+def keys_in(node: Any) -> Iterator[str]:
+    """Every key of a JSON-like document, at any depth."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from keys_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from keys_in(value)

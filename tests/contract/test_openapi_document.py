@@ -25,6 +25,7 @@ from cloudivize.openapi import (
 )
 from infrastructure.local.gateway.docs import openapi_document
 from infrastructure.routes import ROUTES
+from tests.utils import keys_in
 
 from .openapi_contract import PUBLISHED_DOCUMENT, schema_validator
 
@@ -87,16 +88,6 @@ def test_no_fastapi_validation_error_shape_remains(document):
 
     assert "HTTPValidationError" not in text and "ValidationError" not in text
     assert '"loc"' not in text
-
-
-def keys_in(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield key
-            yield from keys_in(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from keys_in(value)
 
 
 def test_no_pydantic_constraint_is_left_as_an_unknown_keyword(document):

@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from cloudivize.aws_access.onboarding import trust_policy
 from infrastructure import constants
-from tests.utils import discovery_policy
+from tests.utils import discovery_policy, keys_in
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ORGANIZATION_FILE = REPO_ROOT / constants.ORGANIZATION_TEMPLATE
@@ -52,16 +52,6 @@ def customer_role() -> dict[str, Any]:
     return _load(CUSTOMER_ROLE_FILE)
 
 
-def _keys_anywhere(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _keys_anywhere(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _keys_anywhere(item)
-
-
 def _stack_set(organization: dict[str, Any]) -> dict[str, Any]:
     [stack_set] = [r for r in organization["Resources"].values() if r["Type"] == "AWS::CloudFormation::StackSet"]
     return stack_set["Properties"]
@@ -81,7 +71,7 @@ def test_no_nested_stack_macro_or_transform_in_either_template(path):
     template = _load(path)
 
     assert "Transform" not in template
-    assert "Fn::Transform" not in set(_keys_anywhere(template))
+    assert "Fn::Transform" not in set(keys_in(template))
     types = {resource["Type"] for resource in template["Resources"].values()}
     assert "AWS::CloudFormation::Stack" not in types
     assert "AWS::CloudFormation::Macro" not in types
